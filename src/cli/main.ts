@@ -1,0 +1,83 @@
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { ConfigError } from '../config/config-error.js';
+import { AGENTTRAIL_VERSION } from '../version.js';
+import { MAIN_HELP, SERVE_HELP, WRAP_HELP } from './help-texts.js';
+import { runServe, ServeOptionsSchema } from './serve-command.js';
+import { UsageError } from './usage-error.js';
+import { runWrap, WrapOptionsSchema } from './wrap-command.js';
+
+const EXIT_OK = 0;
+const EXIT_USAGE_CONFIG_IO = 2;
+
+/** Runs the `agenttrail` command line and returns its exit code. */
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case undefined:
+      case '-h':
+      case '--help':
+      case 'help':
+        process.stdout.write(MAIN_HELP);
+        return command === undefined ? EXIT_USAGE_CONFIG_IO : EXIT_OK;
+      case '--version':
+        process.stdout.write(`${AGENTTRAIL_VERSION}\n`);
+        return EXIT_OK;
+      case 'serve': {
+        const parsed = parseCommandLine(rest, { config: 'string', db: 'string', host: 'string', port: 'string' });
+        if (parsed.help) return printHelp(SERVE_HELP);
+        if (parsed.positionals.length > 0) throw new UsageError(`serve takes no arguments, got '${parsed.positionals[0]}'`);
+        await runServe(validate(ServeOptionsSchema, parsed.values), env);
+        return EXIT_OK;
+      }
+      case 'wrap': {
+        const separator = rest.indexOf('--');
+        const own = separator < 0 ? rest : rest.slice(0, separator);
+        const parsed = parseCommandLine(own, { config: 'string', db: 'string', name: 'string' });
+        if (parsed.help) return printHelp(WRAP_HELP);
+        const serverCommand = separator < 0 ? parsed.positionals : rest.slice(separator + 1);
+        if (separator >= 0 && parsed.positionals.length > 0) throw new UsageError(`unexpected argument '${parsed.positionals[0]}' before --`);
+        await runWrap(validate(WrapOptionsSchema, parsed.values), serverCommand, env);
+        return EXIT_OK;
+      }
+      default:
+        throw new UsageError(`unknown command '${command}' (commands: serve, wrap; see agenttrail --help)`);
+    }
+  } catch (error) {
+    process.stderr.write(`agenttrail: ${oneLine(error)}\n`);
+    if (error instanceof UsageError) process.stderr.write(`Try 'agenttrail ${command ?? ''} --help'.\n`);
+    return error instanceof UsageError || error instanceof ConfigError ? EXIT_USAGE_CONFIG_IO : EXIT_USAGE_CONFIG_IO;
+  }
+}
+
+function parseCommandLine(args: readonly string[], options: Record<string, 'string'>) {
+  try {
+    const { values, positionals } = parseArgs({
+      args: [...args],
+      options: { ...Object.fromEntries(Object.entries(options).map(([name, type]) => [name, { type }])), help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    });
+    const { help, ...rest } = values;
+    return { values: rest, positionals, help: help === true };
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+function validate<T extends z.ZodType>(schema: T, values: unknown): z.infer<T> {
+  const result = schema.safeParse(values);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  throw new UsageError(`--${issue.path.join('.')}: ${issue.message}`);
+}
+
+function printHelp(text: string): number {
+  process.stdout.write(text);
+  return EXIT_OK;
+}
+
+function oneLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ');
+}

@@ -1,0 +1,46 @@
+import { serve } from '@hono/node-server';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { z } from 'zod';
+import { loadConfigFile } from '../config/load-config-file.js';
+import { Gateway } from '../gateway/gateway.js';
+import { createGatewayApp } from '../http/gateway-app.js';
+import { openAuditDatabase, resolveDatabaseUrl } from './audit-database.js';
+import { onShutdownSignal } from './shutdown.js';
+
+export const ServeOptionsSchema = z.strictObject({
+  config: z.string().min(1).default('agenttrail.yaml'),
+  db: z.string().min(1).optional(),
+  host: z.string().min(1).optional(),
+  port: z.coerce.number<string>().int().min(0).max(65_535, 'expected a port from 0 to 65535').optional(),
+});
+export type ServeOptions = z.infer<typeof ServeOptionsSchema>;
+
+/** `agenttrail serve`: resolves once the gateway has shut down after SIGINT/SIGTERM. */
+export async function runServe(options: ServeOptions, env: NodeJS.ProcessEnv): Promise<void> {
+  const { config } = await loadConfigFile(options.config, env);
+  const listen = { ...config.listen, host: options.host ?? config.listen.host, port: options.port ?? config.listen.port };
+  const database = await openAuditDatabase(resolveDatabaseUrl(options.db, config.log.db, env), config.log.origin, env);
+  const gateway = new Gateway({
+    servers: new Map(Object.entries(config.servers)),
+    separator: config.naming.separator,
+    sink: database.appender,
+    onStderrLine: (server, line) => console.error(`[${server}] ${line}`),
+  });
+  const http = createGatewayApp({ gateway, listen, remoteAddressOf: (c) => getConnInfo(c).remote.address });
+  const server = serve({ fetch: http.app.fetch, hostname: listen.host, port: listen.port });
+  const port = await new Promise<number>((resolve, reject) => {
+    server.once('listening', () => resolve((server.address() as { port: number }).port));
+    server.once('error', (error) => reject(new Error(`cannot listen on ${listen.host}:${listen.port}: ${error.message}`)));
+  });
+  const shownHost = listen.host.includes(':') ? `[${listen.host}]` : listen.host;
+  process.stdout.write(`AgentTrail is serving MCP at http://${shownHost}:${port}${listen.path}\n`);
+  process.stdout.write(`Upstreams: ${Object.keys(config.servers).join(', ')}. Log '${config.log.origin}' in ${database.url}\n`);
+
+  await new Promise<void>((resolve) => onShutdownSignal(resolve));
+  process.stderr.write('agenttrail: shutting down; finishing in-flight calls and log writes\n');
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await http.close();
+  await gateway.close();
+  await database.store.close();
+  if ('closeAllConnections' in server) server.closeAllConnections();
+}

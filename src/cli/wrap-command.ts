@@ -1,0 +1,60 @@
+import { userInfo } from 'node:os';
+import { basename } from 'node:path';
+import { serveStdio } from '@modelcontextprotocol/server/stdio';
+import { z } from 'zod';
+import { defaultConfig, stdioServerConfigSchema } from '../config/config-schema.js';
+import { loadConfigFile } from '../config/load-config-file.js';
+import { Gateway } from '../gateway/gateway.js';
+import { openAuditDatabase, resolveDatabaseUrl } from './audit-database.js';
+import { onShutdownSignal } from './shutdown.js';
+import { UsageError } from './usage-error.js';
+
+export const WrapOptionsSchema = z.strictObject({
+  config: z.string().min(1).optional(),
+  db: z.string().min(1).optional(),
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, 'expected letters, digits, "_" and "-"').optional(),
+});
+export type WrapOptions = z.infer<typeof WrapOptionsSchema>;
+
+/** `agenttrail wrap -- COMMAND ARGS`: resolves when the agent closes stdin (or on SIGINT/SIGTERM). */
+export async function runWrap(options: WrapOptions, command: readonly string[], env: NodeJS.ProcessEnv): Promise<void> {
+  const [program, ...args] = command;
+  if (program === undefined) throw new UsageError('wrap needs the server command after --, e.g. agenttrail wrap -- npx -y @modelcontextprotocol/server-memory');
+  const config = options.config === undefined ? defaultConfig() : (await loadConfigFile(options.config, env, { requireServers: false })).config;
+  const name = options.name ?? serverNameFor(program, args);
+  // The wrapped server gets this process's whole environment: a desktop client sets the server's
+  // variables (API tokens and the like) on the command it starts, which is now this one.
+  const server = stdioServerConfigSchema.parse({ command: program, args, env: definedValues(env) });
+  const database = await openAuditDatabase(resolveDatabaseUrl(options.db, config.log.db, env), config.log.origin, env);
+  const gateway = new Gateway({
+    servers: new Map([[name, server]]),
+    separator: config.naming.separator,
+    prefixNames: false,
+    sink: database.appender,
+    onStderrLine: (_server, line) => process.stderr.write(`${line}\n`),
+  });
+  const agent = { transport: 'stdio' as const, user: userInfo().username, parentPid: process.ppid };
+  const handle = serveStdio(() => gateway.openSession(crypto.randomUUID(), { ...agent }).server, {
+    onerror: (error) => process.stderr.write(`agenttrail: ${error.message}\n`),
+  });
+  await new Promise<void>((resolve) => {
+    process.stdin.once('end', resolve);
+    process.stdin.once('close', resolve);
+    onShutdownSignal(resolve);
+  });
+  await gateway.close();
+  await handle.close();
+  await database.store.close();
+}
+
+/** `npx -y @modelcontextprotocol/server-filesystem /dir` is logged as `server-filesystem`. */
+function serverNameFor(program: string, args: readonly string[]): string {
+  const launcher = /^(npx|node|uvx|bunx|pnpm|yarn|deno|python3?|docker)$/.test(basename(program));
+  const subject = launcher ? args.find((arg) => !arg.startsWith('-')) ?? program : program;
+  const name = basename(subject.replace(/@[^/@]*$/, '')).replace(/\.(m?js|cjs|ts|py)$/, '').replace(/[^A-Za-z0-9_-]+/g, '-');
+  return /^[A-Za-z0-9]/.test(name) ? name : `server${name}`;
+}
+
+function definedValues(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((pair): pair is [string, string] => pair[1] !== undefined));
+}

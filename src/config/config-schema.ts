@@ -1,0 +1,202 @@
+import { z } from 'zod';
+
+// The schema of agenttrail.yaml. Every object is strict so that a misspelt key is an error
+// instead of a silently ignored setting. The JSON Schema for editors is generated from this
+// (see config-json-schema.ts), so descriptions here are what users see on hover.
+
+const MAX_TIMER_MS = 2_147_483_647; // setTimeout's limit; larger values fire at once
+
+const timeoutMsSchema = z
+  .int('expected a positive integer')
+  .positive('expected a positive integer')
+  .max(MAX_TIMER_MS, `must be at most ${MAX_TIMER_MS} (about 24.8 days)`)
+  .default(60_000)
+  .describe('Per-request timeout in milliseconds for this upstream.');
+
+export const logConfigSchema = z
+  .strictObject({
+    origin: z
+      .string()
+      // A C2SP checkpoint origin is one line; a note's key name may not contain "+".
+      .regex(/^[^\s+]+$/, 'expected a log name without spaces or "+" (e.g. example.com/agenttrail)')
+      .default('agenttrail.local/gateway')
+      .describe('Name of the log; becomes the origin line of its signed checkpoints.'),
+    db: z
+      .string()
+      .regex(
+        /^(file:|https?:\/\/|libsql:\/\/|wss?:\/\/)/,
+        'expected a libSQL URL starting with file:, http://, https://, libsql://, ws:// or wss://',
+      )
+      .default('file:agenttrail.db')
+      .describe('libSQL database URL. A relative file: path is relative to the working directory, as with --db.'),
+    key: z
+      .string()
+      .min(1, 'expected a file path')
+      .optional()
+      .describe("Path of the gateway's signer key file; relative to this file's folder."),
+  })
+  .prefault({})
+  .describe('Where and under which name the audit log is kept.');
+
+const loopbackNote = 'Loopback names (localhost, 127.0.0.1, [::1]) are always accepted.';
+
+export const listenConfigSchema = z
+  .strictObject({
+    host: z.string().min(1, 'expected a host name or IP address').default('127.0.0.1').describe('Interface to listen on.'),
+    port: z
+      .int('expected an integer from 0 to 65535')
+      .min(0, 'expected an integer from 0 to 65535')
+      .max(65_535, 'expected an integer from 0 to 65535')
+      .default(8787)
+      .describe('TCP port; 0 picks a free one.'),
+    path: z
+      .string()
+      .regex(/^\/\S*$/, 'expected a URL path starting with "/" (e.g. /mcp)')
+      .default('/mcp')
+      .describe('URL path of the MCP endpoint.'),
+    maxBodyBytes: z
+      .int('expected a positive integer')
+      .positive('expected a positive integer')
+      .default(4 * 1024 * 1024)
+      .describe('Largest request body accepted, in bytes.'),
+    allowedHosts: z
+      .array(
+        z
+          .string()
+          .regex(
+            /^[^\s/:@]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/,
+            'expected a Host header value: a host name with an optional :port, no scheme or path',
+          ),
+      )
+      .default([])
+      .describe(`Extra Host header values to accept (DNS-rebinding guard). ${loopbackNote}`),
+    allowedOrigins: z
+      .array(
+        z.string().refine(isWebOrigin, 'expected an origin such as https://app.example.com (scheme, host, optional port; no path)'),
+      )
+      .default([])
+      .describe(`Extra Origin header values to accept. ${loopbackNote}`),
+  })
+  .prefault({})
+  .describe('The HTTP endpoint that agents connect to (agenttrail serve).');
+
+function isWebOrigin(value: string): boolean {
+  try {
+    return new URL(value).origin === value;
+  } catch {
+    return false;
+  }
+}
+
+export const namingConfigSchema = z
+  .strictObject({
+    separator: z
+      .string()
+      // MCP tool names may use only letters, digits, "_", "-" and ".".
+      .regex(/^[A-Za-z0-9_.-]+$/, 'expected one or more of letters, digits, "_", "-" and "." (the characters MCP allows in tool names)')
+      .default('__')
+      .describe('Joins server and tool names: <server><separator><tool>.'),
+  })
+  .prefault({})
+  .describe('How upstream names are prefixed behind the gateway.');
+
+export const stdioServerConfigSchema = z
+  .strictObject({
+    command: z.string().min(1, 'expected a command to run').describe('Program to start; the server speaks MCP on its stdin/stdout.'),
+    args: z.array(z.string()).default([]).describe('Arguments for the command.'),
+    env: z
+      .record(
+        z.string().regex(/^[^=\0]+$/, 'expected an environment variable name (no "=")'),
+        z.string().regex(/^[^\0]*$/, 'must not contain a NUL character'),
+      )
+      .default({})
+      .describe("Environment variables, merged over the gateway's minimal safe environment."),
+    cwd: z
+      .string()
+      .min(1, 'expected a folder path')
+      .optional()
+      .describe("Working folder of the server; relative to this file's folder. Default: the gateway's working folder."),
+    timeoutMs: timeoutMsSchema,
+  })
+  .describe('An MCP server that the gateway starts and talks to over stdio.');
+
+export const httpServerConfigSchema = z
+  .strictObject({
+    url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).describe('Endpoint of the MCP server.'),
+    transport: z
+      .enum(['streamable-http', 'sse'], 'expected "streamable-http" or "sse"')
+      .default('streamable-http')
+      .describe('streamable-http (current MCP) or sse (the legacy HTTP+SSE transport).'),
+    headers: z
+      .record(
+        z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'expected an HTTP header name'),
+        z.string().regex(/^[^\r\n\0]*$/, 'must not contain line breaks or NUL characters'),
+      )
+      .default({})
+      .describe('HTTP headers sent with every request, e.g. Authorization: "Bearer ${TOKEN}".'),
+    timeoutMs: timeoutMsSchema,
+  })
+  .describe('An MCP server that the gateway reaches over HTTP.');
+
+export const serverConfigSchema = z.xor([stdioServerConfigSchema, httpServerConfigSchema]);
+
+const serverNameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, 'invalid server name: use letters, digits, "_" and "-", starting with a letter or digit');
+
+const ADD_A_SERVER = 'add at least one server, each with command: (stdio) or url: (HTTP)';
+
+const serverMapSchema = z.record(serverNameSchema, serverConfigSchema, {
+  error: (issue) => (issue.input === undefined ? `missing; ${ADD_A_SERVER}` : issue.input === null ? ADD_A_SERVER : undefined),
+});
+
+const configShape = {
+  log: logConfigSchema,
+  listen: listenConfigSchema,
+  naming: namingConfigSchema,
+  servers: serverMapSchema
+    .refine((servers) => Object.keys(servers).length > 0, ADD_A_SERVER)
+    .meta({ minProperties: 1 })
+    .describe('Upstream MCP servers, by name. Each has either command (stdio) or url (HTTP).'),
+};
+
+// A server name must not contain the separator, or a prefixed name would split ambiguously.
+function checkServerNamesAgainstSeparator(
+  config: { naming: { separator: string }; servers: Record<string, unknown> },
+  context: z.RefinementCtx,
+): void {
+  const { separator } = config.naming;
+  for (const name of Object.keys(config.servers)) {
+    if (name.includes(separator)) {
+      context.addIssue({
+        code: 'custom',
+        path: ['servers', name],
+        message: `server name must not contain the naming separator "${separator}" (names become <server>${separator}<tool>)`,
+      });
+    }
+  }
+}
+
+export const gatewayConfigSchema = z
+  .strictObject(configShape)
+  .superRefine(checkServerNamesAgainstSeparator)
+  .meta({ title: 'AgentTrail gateway configuration (agenttrail.yaml)' });
+
+// For `agenttrail wrap`, whose upstream comes from the command line: servers may be absent.
+export const gatewayConfigWithOptionalServersSchema = z
+  .strictObject({ ...configShape, servers: serverMapSchema.prefault({}) })
+  .superRefine(checkServerNamesAgainstSeparator);
+
+export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
+export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;
+export type LogConfig = z.infer<typeof logConfigSchema>;
+export type ListenConfig = z.infer<typeof listenConfigSchema>;
+export type NamingConfig = z.infer<typeof namingConfigSchema>;
+export type ServerConfig = z.infer<typeof serverConfigSchema>;
+export type StdioServerConfig = z.infer<typeof stdioServerConfigSchema>;
+export type HttpServerConfig = z.infer<typeof httpServerConfigSchema>;
+
+/** The configuration used when there is no config file: every default, no servers. */
+export function defaultConfig(): GatewayConfig {
+  return gatewayConfigWithOptionalServersSchema.parse({});
+}

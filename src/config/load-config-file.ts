@@ -1,0 +1,51 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ConfigError } from './config-error.js';
+import type { GatewayConfig } from './config-schema.js';
+import type { Environment } from './environment-references.js';
+import { parseConfig } from './parse-config.js';
+import type { ParseConfigOptions } from './parse-config.js';
+
+export interface LoadedConfig {
+  readonly config: GatewayConfig;
+  /** Absolute path of the file the config came from. */
+  readonly file: string;
+}
+
+/**
+ * Reads and validates a config file. Relative paths in it (`servers.*.cwd`, `log.key`) are
+ * resolved against the file's folder, so the file means the same from any working directory.
+ * Errors name the file as `filePath` was given, which is how the user typed it.
+ */
+export async function loadConfigFile(
+  filePath: string,
+  environment: Environment = process.env,
+  options: ParseConfigOptions = {},
+): Promise<LoadedConfig> {
+  const file = path.resolve(filePath);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(describeReadFailure(filePath, error));
+  }
+
+  const config = parseConfig(text, filePath, environment, options);
+  const folder = path.dirname(file);
+  const servers = Object.fromEntries(
+    Object.entries(config.servers).map(([name, server]) => [
+      name,
+      'command' in server && server.cwd !== undefined ? { ...server, cwd: path.resolve(folder, server.cwd) } : server,
+    ]),
+  );
+  const log = config.log.key === undefined ? config.log : { ...config.log, key: path.resolve(folder, config.log.key) };
+  return { config: { ...config, log, servers }, file };
+}
+
+function describeReadFailure(filePath: string, error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return `config file not found: ${filePath}`;
+  if (code === 'EISDIR') return `config file is a directory: ${filePath}`;
+  if (code === 'EACCES' || code === 'EPERM') return `config file not readable (permission denied): ${filePath}`;
+  return `cannot read config file ${filePath}: ${(error as Error).message}`;
+}

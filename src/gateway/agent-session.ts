@@ -1,0 +1,127 @@
+import {
+  CLIENT_CAPABILITIES_META_KEY,
+  type ClientCapabilities,
+  type Notification,
+  type Result,
+  type Server,
+  type ServerContext,
+} from '@modelcontextprotocol/server';
+import type { AgentIdentity } from '../ledger/entry.js';
+import type { SessionIdentity } from './call-recorder.js';
+import { createForwardingServer } from './forwarding-server.js';
+import type { Gateway } from './gateway.js';
+import type { UpstreamBridge } from './upstream-connection.js';
+import { UpstreamSet } from './upstream-set.js';
+
+/**
+ * One agent connection that keeps state: a stdio wrap, or a 2025-11-25 HTTP session. It owns its own
+ * upstream connections, opened with the capabilities the agent declared, so that the upstream offers
+ * what it would offer the agent directly, and so that the upstream's own requests (elicitation,
+ * sampling, roots) and notifications reach exactly this agent.
+ */
+export class AgentSession implements UpstreamBridge {
+  readonly server: Server;
+  readonly identity: SessionIdentity;
+  #upstreams: UpstreamSet | undefined;
+  #started = false;
+  /** Agent requests now waiting on each upstream; an upstream's request is related to the only one. */
+  readonly #waiting = new Map<string, Set<ServerContext>>();
+
+  constructor(
+    private readonly gateway: Gateway,
+    sessionId: string,
+    agent: AgentIdentity,
+  ) {
+    this.identity = { session: sessionId, agent };
+    this.server = createForwardingServer({
+      serverInfo: gateway.serverInfo,
+      names: gateway.names,
+      recorder: gateway.recorder,
+      upstreamsFor: (ctx) => Promise.resolve(this.upstreams(ctx)),
+      identityFor: () => this.identity,
+      whileCalling: (server, ctx, run) => this.whileCalling(server, ctx, run),
+    });
+    this.server.oninitialized = () => void this.start();
+  }
+
+  /** Records the session start once the agent has said who it is; refuses nothing if that fails later. */
+  async start(): Promise<void> {
+    if (this.#started) return;
+    this.#started = true;
+    const client = this.server.getClientVersion();
+    const protocol = this.server.getNegotiatedProtocolVersion();
+    Object.assign(this.identity.agent, {
+      ...(client ? { client: { name: client.name, version: client.version } } : {}),
+      ...(protocol ? { protocol } : {}),
+    });
+    await this.gateway.recorder
+      .event(this.identity, 'session.start', { capabilities: this.server.getClientCapabilities() ?? {} })
+      .catch((error: unknown) => console.error(`agenttrail: ${error instanceof Error ? error.message : String(error)}`));
+  }
+
+  async close(): Promise<void> {
+    if (this.#started) await this.gateway.recorder.event(this.identity, 'session.end', {}).catch(() => undefined);
+    await this.#upstreams?.close();
+    await this.server.close().catch(() => undefined);
+  }
+
+  async forwardServerRequest(server: string, request: { method: string; params?: Record<string, unknown> }, signal: AbortSignal): Promise<Result> {
+    const waiting = this.#waiting.get(server);
+    const related = waiting?.size === 1 ? [...waiting][0] : undefined;
+    const payload = request.params ?? {};
+    return this.gateway.recorder.record(
+      this.identity,
+      { family: 'mcp', method: request.method, server, args: payload, payload, direction: 'server' },
+      () =>
+        related
+          ? related.mcpReq.send(request as never, { signal })
+          : (this.server.request(request as never, { signal }) as Promise<Result>),
+    );
+  }
+
+  forwardNotification(_server: string, notification: Notification): void {
+    const sent = (() => {
+      switch (notification.method) {
+        case 'notifications/tools/list_changed':
+          return this.server.sendToolListChanged();
+        case 'notifications/prompts/list_changed':
+          return this.server.sendPromptListChanged();
+        case 'notifications/resources/list_changed':
+          return this.server.sendResourceListChanged();
+        default:
+          return this.server.notification(notification as never);
+      }
+    })();
+    void Promise.resolve(sent).catch(() => undefined);
+  }
+
+  private upstreams(ctx: ServerContext): UpstreamSet {
+    this.#upstreams ??= this.gateway.openUpstreams(this.declaredCapabilities(ctx), this);
+    return this.#upstreams;
+  }
+
+  /** Only what the gateway can carry back to this agent is declared upstream. */
+  private declaredCapabilities(ctx: ServerContext): ClientCapabilities {
+    const modern = (ctx.mcpReq.envelope as Record<string, unknown> | undefined)?.[CLIENT_CAPABILITIES_META_KEY];
+    // A 2026-07-28 agent answers upstream requests through input-required rounds, which the gateway
+    // does not bridge yet: declaring them would make the upstream send requests nobody answers.
+    if (modern !== undefined) return {};
+    const declared = this.server.getClientCapabilities() ?? {};
+    return {
+      ...(declared.elicitation ? { elicitation: declared.elicitation } : {}),
+      ...(declared.sampling ? { sampling: declared.sampling } : {}),
+      ...(declared.roots ? { roots: declared.roots } : {}),
+    };
+  }
+
+  private async whileCalling<T>(server: string, ctx: ServerContext, run: () => Promise<T>): Promise<T> {
+    let waiting = this.#waiting.get(server);
+    if (!waiting) this.#waiting.set(server, (waiting = new Set()));
+    waiting.add(ctx);
+    try {
+      return await run();
+    } finally {
+      waiting.delete(ctx);
+    }
+  }
+}

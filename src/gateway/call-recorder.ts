@@ -1,0 +1,117 @@
+import { ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
+import { canonicalHash } from '../ledger/canonical-json.js';
+import type { AgentIdentity, Entry, EntryDraft, EntryOutcome } from '../ledger/entry.js';
+import { UpstreamError } from './upstream-error.js';
+
+/** Where entries go: the log's single writer. `append` resolves once the entry is durable. */
+export interface EntrySink {
+  append(draft: EntryDraft): Promise<Entry>;
+}
+
+/** Who is on the other end of a session, as far as the transport tells. */
+export interface SessionIdentity {
+  session: string;
+  agent: AgentIdentity;
+}
+
+/** One exchange to record: a request and, later, its outcome. */
+export interface RecordedCall {
+  /** `tool` gives tool.call/tool.result entries, `mcp` gives mcp.request/mcp.result. */
+  family: 'tool' | 'mcp';
+  method: string;
+  server?: string;
+  tool?: string;
+  name?: string;
+  /** What `argsHash` covers: a tool's arguments, or the request's params. */
+  args?: unknown;
+  /** The request as recorded. */
+  payload?: unknown;
+  /** Who initiated it; `server` for server-to-client requests (elicitation, sampling, roots). */
+  direction?: 'agent' | 'server';
+}
+
+/**
+ * Write-ahead recording of one exchange: the request entry is durable before `run` starts, so a
+ * crash can lose a reply but never the fact that a call was made. If the request entry cannot be
+ * written the call is refused (fail-closed) and `run` never starts.
+ */
+export class CallRecorder {
+  constructor(
+    private readonly sink: EntrySink,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async record<T>(who: SessionIdentity, call: RecordedCall, run: () => Promise<T>): Promise<T> {
+    const callId = crypto.randomUUID();
+    const common = {
+      session: who.session,
+      agent: who.agent,
+      method: call.method,
+      call: callId,
+      ...(call.server === undefined ? {} : { server: call.server }),
+      ...(call.tool === undefined ? {} : { tool: call.tool }),
+      ...(call.name === undefined ? {} : { name: call.name }),
+    };
+    await this.appendOr('call refused:', {
+      v: 1,
+      time: this.now().toISOString(),
+      kind: call.family === 'tool' ? 'tool.call' : 'mcp.request',
+      ...common,
+      argsHash: canonicalHash(call.args ?? {}),
+      payload: { ...(call.direction === 'server' ? { direction: 'server' } : {}), params: call.payload ?? {} },
+    });
+    const started = performance.now();
+    let outcome: EntryOutcome = 'ok';
+    let payload: unknown;
+    try {
+      const result = await run();
+      if (isToolErrorResult(result)) outcome = 'error';
+      payload = { result };
+      return result;
+    } catch (error) {
+      outcome = outcomeOf(error);
+      payload = { error: describeError(error) };
+      throw error;
+    } finally {
+      await this.appendOr('the call ran, but its outcome was withheld because', {
+        v: 1,
+        time: this.now().toISOString(),
+        kind: call.family === 'tool' ? 'tool.result' : 'mcp.result',
+        ...common,
+        outcome,
+        durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+        payload,
+      });
+    }
+  }
+
+  /** Records a single event that has no outcome of its own (session start and end). */
+  async event(who: SessionIdentity, kind: string, payload: unknown): Promise<void> {
+    await this.appendOr('refused:', { v: 1, time: this.now().toISOString(), kind, session: who.session, agent: who.agent, payload });
+  }
+
+  /** Fail-closed: what the log cannot hold, the agent does not get. */
+  private async appendOr(consequence: string, draft: EntryDraft): Promise<void> {
+    try {
+      await this.sink.append(draft);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new ProtocolError(ProtocolErrorCode.InternalError, `${consequence} the audit log cannot be written (${reason})`);
+    }
+  }
+}
+
+function isToolErrorResult(result: unknown): boolean {
+  return typeof result === 'object' && result !== null && (result as { isError?: unknown }).isError === true;
+}
+
+function outcomeOf(error: unknown): EntryOutcome {
+  if (error instanceof UpstreamError && error.failure === 'timeout') return 'timeout';
+  if (error instanceof Error && (error.name === 'AbortError' || /cancel|abort/i.test(error.message))) return 'cancelled';
+  return 'error';
+}
+
+function describeError(error: unknown): { message: string; code?: number } {
+  if (error instanceof ProtocolError) return { message: error.message, code: error.code };
+  return { message: error instanceof Error ? error.message : String(error) };
+}

@@ -1,0 +1,187 @@
+import {
+  ProtocolError,
+  ProtocolErrorCode,
+  Server,
+  type Implementation,
+  type RequestMethod,
+  type Result,
+  type ServerCapabilities,
+  type ServerContext,
+} from '@modelcontextprotocol/server';
+import { encodeListCursor, decodeListCursor } from './list-cursor.js';
+import type { QualifiedNames } from './qualified-names.js';
+import type { CallRecorder, RecordedCall, SessionIdentity } from './call-recorder.js';
+import type { UpstreamSet } from './upstream-set.js';
+
+/** What a forwarding server needs from the session or request it serves. */
+export interface ForwardingContext {
+  serverInfo: Implementation;
+  names: QualifiedNames;
+  recorder: CallRecorder;
+  upstreamsFor(ctx: ServerContext): Promise<UpstreamSet>;
+  identityFor(ctx: ServerContext): SessionIdentity;
+  /** Wraps each upstream call, so that a session can tell which agent request an upstream's own requests belong to. */
+  whileCalling?<T>(server: string, ctx: ServerContext, run: () => Promise<T>): Promise<T>;
+}
+
+/**
+ * Everything an aggregating gateway may be asked for. The set is fixed rather than copied from the
+ * upstreams because upstreams start lazily and may come and go; a kind no upstream offers lists empty.
+ */
+export const GATEWAY_CAPABILITIES: ServerCapabilities = {
+  tools: { listChanged: true },
+  prompts: { listChanged: true },
+  resources: { subscribe: true, listChanged: true },
+  completions: {},
+  logging: {},
+};
+
+type ListedKind = 'tools' | 'prompts' | 'resources' | 'resourceTemplates';
+const LIST_CAPABILITY: Record<ListedKind, keyof ServerCapabilities> = {
+  tools: 'tools',
+  prompts: 'prompts',
+  resources: 'resources',
+  resourceTemplates: 'resources',
+};
+
+/** A downstream MCP server whose every handler forwards to the upstreams and records the exchange. */
+export function createForwardingServer(context: ForwardingContext): Server {
+  const server = new Server(context.serverInfo, { capabilities: GATEWAY_CAPABILITIES });
+  const forward = new Forwarder(context);
+
+  server.setRequestHandler('tools/list', (request, ctx) => forward.list(ctx, 'tools/list', 'tools', request.params?.cursor) as never);
+  server.setRequestHandler('prompts/list', (request, ctx) => forward.list(ctx, 'prompts/list', 'prompts', request.params?.cursor) as never);
+  server.setRequestHandler('resources/list', (request, ctx) => forward.list(ctx, 'resources/list', 'resources', request.params?.cursor) as never);
+  server.setRequestHandler('resources/templates/list', (request, ctx) =>
+    forward.list(ctx, 'resources/templates/list', 'resourceTemplates', request.params?.cursor) as never,
+  );
+  server.setRequestHandler('tools/call', (request, ctx) => forward.byName(ctx, 'tools/call', 'tool', request.params) as never);
+  server.setRequestHandler('prompts/get', (request, ctx) => forward.byName(ctx, 'prompts/get', 'prompt', request.params) as never);
+  server.setRequestHandler('resources/read', (request, ctx) => forward.byUri(ctx, 'resources/read', request.params) as never);
+  server.setRequestHandler('resources/subscribe', (request, ctx) => forward.byUri(ctx, 'resources/subscribe', request.params) as never);
+  server.setRequestHandler('resources/unsubscribe', (request, ctx) => forward.byUri(ctx, 'resources/unsubscribe', request.params) as never);
+  server.setRequestHandler('completion/complete', (request, ctx) => forward.completion(ctx, request.params) as never);
+  server.setRequestHandler('logging/setLevel', (request, ctx) => forward.setLevel(ctx, request.params) as never);
+  return server;
+}
+
+class Forwarder {
+  constructor(private readonly context: ForwardingContext) {}
+
+  /** One gateway page is one upstream page; the cursor names the upstream that comes next. */
+  async list(ctx: ServerContext, method: RequestMethod, kind: ListedKind, cursor: string | undefined): Promise<Result> {
+    const upstreams = await this.context.upstreamsFor(ctx);
+    return this.context.recorder.record(this.context.identityFor(ctx), { family: 'mcp', method, payload: { cursor } }, async () => {
+      let position = cursor === undefined ? undefined : decodeListCursor(cursor);
+      let serverIndex = position === undefined ? 0 : upstreams.servers.indexOf(position.server);
+      if (serverIndex < 0) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `invalid cursor: upstream '${position?.server}' is no longer configured`);
+      for (; serverIndex < upstreams.servers.length; serverIndex += 1, position = undefined) {
+        const server = upstreams.servers[serverIndex]!;
+        const capabilities = await upstreams.capabilitiesOf(server).catch((error: unknown) => {
+          console.error(`agenttrail: ${method} skips upstream '${server}': ${error instanceof Error ? error.message : String(error)}`);
+          return undefined;
+        });
+        if (!capabilities?.[LIST_CAPABILITY[kind]]) continue;
+        const page = await this.call(ctx, upstreams, server, method, position?.cursor === undefined ? undefined : { cursor: position.cursor });
+        const items = ((page as Record<string, unknown>)[kind] ?? []) as Record<string, unknown>[];
+        const renamed = items.map((item) => this.rename(upstreams, server, kind, item));
+        const next = typeof page.nextCursor === 'string'
+          ? encodeListCursor({ server, cursor: page.nextCursor })
+          : upstreams.servers[serverIndex + 1] === undefined ? undefined : encodeListCursor({ server: upstreams.servers[serverIndex + 1]! });
+        if (renamed.length === 0 && next !== undefined && typeof page.nextCursor !== 'string') continue;
+        return { [kind]: renamed, ...(next === undefined ? {} : { nextCursor: next }) };
+      }
+      return { [kind]: [] };
+    });
+  }
+
+  /** tools/call and prompts/get: the agent's `<server>__<name>` is routed and renamed back. */
+  async byName(ctx: ServerContext, method: 'tools/call' | 'prompts/get', what: string, params: { name: string; arguments?: unknown }): Promise<Result> {
+    const target = this.context.names.resolve(params.name, what);
+    const upstreams = await this.context.upstreamsFor(ctx);
+    const call: RecordedCall = {
+      family: method === 'tools/call' ? 'tool' : 'mcp',
+      method,
+      server: target.server,
+      tool: target.name,
+      name: params.name,
+      args: params.arguments ?? {},
+      payload: params,
+    };
+    return this.context.recorder.record(this.context.identityFor(ctx), call, () =>
+      this.call(ctx, upstreams, target.server, method, { ...params, name: target.name }),
+    );
+  }
+
+  async byUri(ctx: ServerContext, method: RequestMethod, params: { uri: string }): Promise<Result> {
+    const upstreams = await this.context.upstreamsFor(ctx);
+    const server = await upstreams.ownerOfResource(params.uri, () => this.learnResources(ctx, upstreams));
+    const call: RecordedCall = { family: 'mcp', method, server, tool: params.uri, args: params, payload: params };
+    return this.context.recorder.record(this.context.identityFor(ctx), call, () => this.call(ctx, upstreams, server, method, params));
+  }
+
+  async completion(ctx: ServerContext, params: { ref: { type: string; name?: string; uri?: string } } & Record<string, unknown>): Promise<Result> {
+    const upstreams = await this.context.upstreamsFor(ctx);
+    let server: string;
+    let ref = params.ref;
+    if (ref.type === 'ref/prompt' && ref.name !== undefined) {
+      const target = this.context.names.resolve(ref.name, 'prompt');
+      server = target.server;
+      ref = { ...ref, name: target.name };
+    } else if (ref.uri !== undefined) {
+      server = await upstreams.ownerOfResource(ref.uri, () => this.learnResources(ctx, upstreams));
+    } else {
+      throw new ProtocolError(ProtocolErrorCode.InvalidParams, `completion/complete: unsupported reference type '${ref.type}'`);
+    }
+    const call: RecordedCall = { family: 'mcp', method: 'completion/complete', server, tool: ref.name ?? ref.uri, args: params, payload: params };
+    return this.context.recorder.record(this.context.identityFor(ctx), call, () =>
+      this.call(ctx, upstreams, server, 'completion/complete', { ...params, ref }),
+    );
+  }
+
+  /** The agent's log level applies to every upstream that logs. */
+  async setLevel(ctx: ServerContext, params: { level: string }): Promise<Result> {
+    const upstreams = await this.context.upstreamsFor(ctx);
+    return this.context.recorder.record(this.context.identityFor(ctx), { family: 'mcp', method: 'logging/setLevel', args: params, payload: params }, async () => {
+      for (const server of upstreams.servers) {
+        const capabilities = await upstreams.capabilitiesOf(server).catch(() => undefined);
+        if (capabilities?.logging) await this.call(ctx, upstreams, server, 'logging/setLevel', params);
+      }
+      return {};
+    });
+  }
+
+  private call(ctx: ServerContext, upstreams: UpstreamSet, server: string, method: RequestMethod, params: Record<string, unknown> | undefined): Promise<Result> {
+    const progressToken = ctx.mcpReq._meta?.progressToken;
+    const run = () =>
+      upstreams.connection(server).request(method, params, {
+        signal: ctx.mcpReq.signal,
+        ...(progressToken === undefined
+          ? {}
+          : { onprogress: (progress) => void ctx.mcpReq.notify({ method: 'notifications/progress', params: { ...progress, progressToken } }) }),
+      });
+    return this.context.whileCalling ? this.context.whileCalling(server, ctx, run) : run();
+  }
+
+  private rename(upstreams: UpstreamSet, server: string, kind: ListedKind, item: Record<string, unknown>): Record<string, unknown> {
+    if (kind === 'resources' && typeof item.uri === 'string') upstreams.noteResource(server, item.uri);
+    if (kind === 'resourceTemplates' && typeof item.uriTemplate === 'string') upstreams.noteTemplate(server, item.uriTemplate);
+    return typeof item.name === 'string' ? { ...item, name: this.context.names.qualify(server, item.name) } : item;
+  }
+
+  /** Lists every upstream's resources and templates to learn who owns which URI. */
+  private async learnResources(ctx: ServerContext, upstreams: UpstreamSet): Promise<void> {
+    for (const server of upstreams.servers) {
+      const capabilities = await upstreams.capabilitiesOf(server).catch(() => undefined);
+      if (!capabilities?.resources) continue;
+      for (const [method, kind] of [['resources/list', 'resources'], ['resources/templates/list', 'resourceTemplates']] as const) {
+        let cursor: string | undefined;
+        do {
+          const page = await this.call(ctx, upstreams, server, method, cursor === undefined ? undefined : { cursor });
+          for (const item of ((page as Record<string, unknown>)[kind] ?? []) as Record<string, unknown>[]) this.rename(upstreams, server, kind, item);
+          cursor = typeof page.nextCursor === 'string' ? page.nextCursor : undefined;
+        } while (cursor !== undefined);
+      }
+    }
+  }
+}

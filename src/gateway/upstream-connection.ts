@@ -1,0 +1,193 @@
+import {
+  Client,
+  SdkError,
+  SdkErrorCode,
+  type ClientCapabilities,
+  type Implementation,
+  type Notification,
+  type ProgressCallback,
+  type RequestMethod,
+  type Result,
+  type ServerCapabilities,
+} from '@modelcontextprotocol/client';
+import type { ServerConfig } from '../config/config-schema.js';
+import { createUpstreamTransport } from './upstream-transport.js';
+import { UpstreamError } from './upstream-error.js';
+
+/** The server-to-client traffic of an upstream, handed to whoever serves the agent behind this connection. */
+export interface UpstreamBridge {
+  /** elicitation/create, sampling/createMessage, roots/list: answered by the agent. */
+  forwardServerRequest(server: string, request: { method: string; params?: Record<string, unknown> }, signal: AbortSignal): Promise<Result>;
+  /** list_changed, resources/updated, logging messages. */
+  forwardNotification(server: string, notification: Notification): void;
+}
+
+export interface UpstreamConnectionOptions {
+  clientInfo: Implementation;
+  clientCapabilities: ClientCapabilities;
+  bridge: UpstreamBridge;
+  onStderrLine?: (server: string, line: string) => void;
+}
+
+export interface UpstreamRequestOptions {
+  signal?: AbortSignal;
+  onprogress?: ProgressCallback;
+}
+
+const SERVER_REQUESTS = ['elicitation/create', 'sampling/createMessage', 'roots/list'] as const;
+const FORWARDED_NOTIFICATIONS = [
+  'notifications/tools/list_changed',
+  'notifications/prompts/list_changed',
+  'notifications/resources/list_changed',
+  'notifications/resources/updated',
+  'notifications/message',
+] as const;
+const FIRST_RESTART_DELAY_MS = 250;
+const MAX_RESTART_DELAY_MS = 30_000;
+const STDERR_LINES_KEPT = 20;
+
+/**
+ * One MCP client connection to one upstream server, opened on first use. When the upstream dies
+ * (process exit, broken stream, invalid JSON-RPC) the in-flight calls fail with the reason, and the
+ * next call starts it again after a delay that doubles with each consecutive failure.
+ */
+export class UpstreamConnection {
+  #client: Client | undefined;
+  #connecting: Promise<Client> | undefined;
+  #consecutiveFailures = 0;
+  #lastFailure: { at: number; reason: string } | undefined;
+  #stderrTail: string[] = [];
+  #closed = false;
+
+  constructor(
+    readonly name: string,
+    private readonly config: ServerConfig,
+    private readonly options: UpstreamConnectionOptions,
+  ) {}
+
+  get serverCapabilities(): ServerCapabilities | undefined {
+    return this.#client?.getServerCapabilities();
+  }
+
+  async request(method: RequestMethod, params: Record<string, unknown> | undefined, options: UpstreamRequestOptions = {}): Promise<Result> {
+    const client = await this.connected();
+    try {
+      return await client.request({ method, ...(params === undefined ? {} : { params }) } as never, {
+        timeout: this.config.timeoutMs,
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.onprogress ? { onprogress: options.onprogress, resetTimeoutOnProgress: true } : {}),
+      });
+    } catch (error) {
+      throw this.explain(error, method);
+    }
+  }
+
+  /** Resolves with a live client, starting the upstream if it is not running. */
+  async connected(): Promise<Client> {
+    if (this.#closed) throw new UpstreamError(this.name, 'unavailable', 'the gateway is shutting down');
+    if (this.#client) return this.#client;
+    this.#connecting ??= this.start().finally(() => {
+      this.#connecting = undefined;
+    });
+    return this.#connecting;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const client = this.#client ?? (await this.#connecting?.catch(() => undefined));
+    this.#client = undefined;
+    await client?.close().catch(() => undefined);
+  }
+
+  private async start(): Promise<Client> {
+    const wait = this.restartDelay();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    const client = this.createClient();
+    const transport = createUpstreamTransport(this.config, {
+      onStderrLine: (line) => {
+        this.#stderrTail.push(line);
+        if (this.#stderrTail.length > STDERR_LINES_KEPT) this.#stderrTail.shift();
+        this.options.onStderrLine?.(this.name, line);
+      },
+    });
+    client.onclose = () => {
+      if (this.#client === client) this.#client = undefined;
+      if (!this.#closed) this.fail(this.#lastFailure?.at === undefined || Date.now() - this.#lastFailure.at > 1000 ? 'the connection closed (the server exited or the stream ended)' : this.#lastFailure.reason);
+    };
+    client.onerror = (error) => {
+      // The SDK reports unparsable lines here and carries on; a server that breaks the protocol
+      // cannot be trusted with the calls in flight, so drop the connection and restart it.
+      if (/JSON|parse|Unexpected token/i.test(error.message)) {
+        this.fail(`it sent invalid JSON-RPC (${error.message})`);
+        void client.close();
+      }
+    };
+    try {
+      await client.connect(transport, { timeout: this.config.timeoutMs });
+    } catch (error) {
+      await client.close().catch(() => undefined);
+      const reason = `failed to start: ${error instanceof Error ? error.message : String(error)}${this.stderrHint()}`;
+      this.fail(reason);
+      throw new UpstreamError(this.name, 'unavailable', reason);
+    }
+    if (this.#closed) {
+      await client.close();
+      throw new UpstreamError(this.name, 'unavailable', 'the gateway is shutting down');
+    }
+    this.#consecutiveFailures = 0;
+    this.#client = client;
+    return client;
+  }
+
+  private createClient(): Client {
+    const client = new Client(this.options.clientInfo, {
+      capabilities: this.options.clientCapabilities,
+      versionNegotiation: { mode: 'auto' },
+    });
+    for (const method of SERVER_REQUESTS) {
+      if (!this.agentDeclares(method)) continue;
+      client.setRequestHandler(method, (request, ctx) =>
+        this.options.bridge.forwardServerRequest(this.name, { method, ...(request.params ? { params: request.params } : {}) }, ctx.mcpReq.signal) as never,
+      );
+    }
+    for (const method of FORWARDED_NOTIFICATIONS) {
+      client.setNotificationHandler(method, (notification) => this.options.bridge.forwardNotification(this.name, notification));
+    }
+    return client;
+  }
+
+  private agentDeclares(method: (typeof SERVER_REQUESTS)[number]): boolean {
+    const capabilities = this.options.clientCapabilities;
+    if (method === 'elicitation/create') return capabilities.elicitation !== undefined;
+    if (method === 'sampling/createMessage') return capabilities.sampling !== undefined;
+    return capabilities.roots !== undefined;
+  }
+
+  private fail(reason: string): void {
+    this.#consecutiveFailures += 1;
+    this.#lastFailure = { at: Date.now(), reason };
+  }
+
+  private restartDelay(): number {
+    if (this.#consecutiveFailures === 0 || this.#lastFailure === undefined) return 0;
+    const delay = Math.min(MAX_RESTART_DELAY_MS, FIRST_RESTART_DELAY_MS * 2 ** (this.#consecutiveFailures - 1));
+    return Math.max(0, this.#lastFailure.at + delay - Date.now());
+  }
+
+  private stderrHint(): string {
+    return this.#stderrTail.length === 0 ? '' : `; its last output: ${this.#stderrTail.slice(-3).join(' | ')}`;
+  }
+
+  /** Protocol errors the upstream itself answered pass through unchanged; transport failures get our reason. */
+  private explain(error: unknown, method: string): unknown {
+    if (!(error instanceof SdkError)) return error;
+    if (error.code === SdkErrorCode.RequestTimeout) {
+      return new UpstreamError(this.name, 'timeout', `did not answer ${method} within ${this.config.timeoutMs} ms`);
+    }
+    if (error.code === SdkErrorCode.ConnectionClosed || error.code === SdkErrorCode.NotConnected || error.code === SdkErrorCode.SendFailed) {
+      const reason = this.#lastFailure?.reason ?? error.message;
+      return new UpstreamError(this.name, 'unavailable', `failed during ${method}: ${reason}${this.stderrHint()}; it is restarted on the next call`);
+    }
+    return error;
+  }
+}

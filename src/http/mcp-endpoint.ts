@@ -1,0 +1,102 @@
+import {
+  WebStandardStreamableHTTPServerTransport,
+  createMcpHandler,
+  isLegacyRequest,
+  type McpHttpHandler,
+} from '@modelcontextprotocol/server';
+import type { AgentSession } from '../gateway/agent-session.js';
+import type { Gateway } from '../gateway/gateway.js';
+import { jsonRpcErrorResponse } from './json-rpc-error-response.js';
+
+export interface McpEndpointOptions {
+  gateway: Gateway;
+  maxBodyBytes: number;
+}
+
+interface LegacySession {
+  transport: WebStandardStreamableHTTPServerTransport;
+  session: AgentSession;
+}
+
+/**
+ * One MCP endpoint for both revisions. 2026-07-28 requests are stateless and go to the SDK's
+ * per-request handler. 2025-11-25 clients get real sessions (their own transport and upstreams per
+ * `Mcp-Session-Id`), because the SDK's stateless legacy fallback cannot carry the GET stream or the
+ * upstreams' requests to the agent.
+ */
+export class McpEndpoint {
+  readonly #sessions = new Map<string, LegacySession>();
+  readonly #stateless: McpHttpHandler;
+  readonly #remoteOf = new WeakMap<Request, string>();
+
+  constructor(private readonly options: McpEndpointOptions) {
+    this.#stateless = createMcpHandler(
+      ({ requestInfo }) => {
+        const remote = requestInfo === undefined ? undefined : this.#remoteOf.get(requestInfo);
+        return options.gateway.statelessServer({ transport: 'http', ...(remote === undefined ? {} : { remote }) });
+      },
+      { legacy: 'reject', maxRequestBodySize: options.maxBodyBytes, onerror: () => undefined },
+    );
+    options.gateway.onStatelessNotification = (notification) => {
+      if (notification.method === 'notifications/tools/list_changed') this.#stateless.notify.toolsChanged();
+      else if (notification.method === 'notifications/prompts/list_changed') this.#stateless.notify.promptsChanged();
+      else if (notification.method === 'notifications/resources/list_changed') this.#stateless.notify.resourcesChanged();
+      else if (notification.method === 'notifications/resources/updated') {
+        const uri = (notification.params as { uri?: unknown } | undefined)?.uri;
+        if (typeof uri === 'string') this.#stateless.notify.resourceUpdated(uri);
+      }
+    };
+  }
+
+  /** `remote` is the agent's address where the runtime knows it. */
+  async handle(request: Request, remote: string | undefined): Promise<Response> {
+    const sessionId = request.headers.get('mcp-session-id');
+    if (sessionId !== null) {
+      const legacy = this.#sessions.get(sessionId);
+      if (!legacy) return jsonRpcErrorResponse(404, -32001, `unknown or expired session '${sessionId}': start a new session with initialize`);
+      return legacy.transport.handleRequest(request);
+    }
+    if (request.method === 'GET') {
+      return jsonRpcErrorResponse(
+        405,
+        -32000,
+        'GET without Mcp-Session-Id: this endpoint speaks Streamable HTTP (MCP 2025-11-25 and 2026-07-28); the 2024-11-05 HTTP+SSE transport is not supported',
+      );
+    }
+    if (await isLegacyRequest(request, undefined, { maxRequestBodySize: this.options.maxBodyBytes })) {
+      return this.openLegacySession(request, remote);
+    }
+    if (remote !== undefined) this.#remoteOf.set(request, remote);
+    return this.#stateless.fetch(request);
+  }
+
+  async close(): Promise<void> {
+    await this.#stateless.close();
+    await Promise.all([...this.#sessions.values()].map(({ session }) => session.close()));
+    this.#sessions.clear();
+  }
+
+  private async openLegacySession(request: Request, remote: string | undefined): Promise<Response> {
+    const sessionId = crypto.randomUUID();
+    const session = this.options.gateway.openSession(sessionId, { transport: 'http', ...(remote === undefined ? {} : { remote }) });
+    const transport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: () => sessionId,
+      onsessioninitialized: () => void this.#sessions.set(sessionId, { transport, session }),
+      onsessionclosed: () => this.forget(sessionId),
+      maxRequestBodySize: this.options.maxBodyBytes,
+    });
+    transport.onclose = () => this.forget(sessionId);
+    await session.server.connect(transport);
+    const response = await transport.handleRequest(request);
+    // Anything but a successful initialize leaves no session behind.
+    if (!this.#sessions.has(sessionId)) await session.close();
+    return response;
+  }
+
+  private forget(sessionId: string): void {
+    const legacy = this.#sessions.get(sessionId);
+    if (!legacy) return;
+    this.#sessions.delete(sessionId);
+    void legacy.session.close();
+  }
+}

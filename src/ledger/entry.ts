@@ -1,0 +1,54 @@
+import { z } from 'zod';
+
+/** Who made the request an entry records. Loose so that later versions can add identity fields. */
+export const AgentIdentitySchema = z.looseObject({
+  transport: z.enum(['stdio', 'http']),
+  /** The MCP protocol revision the agent negotiated, e.g. '2025-11-25'. */
+  protocol: z.string().optional(),
+  client: z.object({ name: z.string(), version: z.string() }).optional(),
+  /** Remote address of an HTTP agent. */
+  remote: z.string().optional(),
+  /** The authenticated agent identity, when the transport carries one. */
+  user: z.string().optional(),
+});
+export type AgentIdentity = z.infer<typeof AgentIdentitySchema>;
+
+export const EntryOutcomeSchema = z.enum(['ok', 'error', 'timeout', 'cancelled', 'refused']);
+export type EntryOutcome = z.infer<typeof EntryOutcomeSchema>;
+
+/**
+ * One ledger entry: its RFC 8785 canonical bytes are a leaf of the log's Merkle tree.
+ * Every field is plain JSON so that a third party can recompute the leaf from the stored body.
+ */
+export const EntrySchema = z.object({
+  v: z.literal(1),
+  /** Position in the log, assigned by the log's single writer: 0, 1, 2, ... without gaps. */
+  index: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  /** ISO 8601 UTC with milliseconds, e.g. '2026-01-31T12:00:00.000Z'. */
+  time: z.iso.datetime({ precision: 3 }),
+  /** 'session.start', 'session.end', 'tool.call', 'tool.result', 'mcp.request', 'mcp.result', ... */
+  kind: z.string().min(1),
+  session: z.string(),
+  agent: AgentIdentitySchema,
+  /** The upstream server's configured name. */
+  server: z.string().optional(),
+  /** The JSON-RPC method, e.g. 'tools/call'. */
+  method: z.string().optional(),
+  /** The upstream's own tool/prompt name or resource uri. */
+  tool: z.string().optional(),
+  /** The name the agent used, e.g. 'everything__echo'. */
+  name: z.string().optional(),
+  /** Links a request entry and the entry of its outcome. */
+  call: z.string().optional(),
+  /** Hex SHA-256 of the canonical JSON of the call's arguments. */
+  argsHash: z.string().regex(/^[0-9a-f]{64}$/, 'expected a lower-case hex SHA-256').optional(),
+  outcome: EntryOutcomeSchema.optional(),
+  durationMs: z.number().nonnegative().optional(),
+  /** Any JSON value (redacted before it is recorded). */
+  payload: z.unknown().optional(),
+});
+export type Entry = z.infer<typeof EntrySchema>;
+
+/** An entry before the log's writer has given it an index. */
+export const EntryDraftSchema = EntrySchema.omit({ index: true });
+export type EntryDraft = z.infer<typeof EntryDraftSchema>;

@@ -1,0 +1,263 @@
+import type { Client, InStatement } from '@libsql/client';
+import { z } from 'zod';
+import { canonicalBytes } from '../ledger/canonical-json.js';
+import { EntryDraftSchema } from '../ledger/entry.js';
+import type { Entry, EntryDraft } from '../ledger/entry.js';
+
+/** The single writer of one log: gives entries their indexes and makes them durable. */
+export interface EntryAppender {
+  readonly log: string;
+  /**
+   * Resolves once the entry is committed, with the index it was given. Rejects with an
+   * AuditLogWriteError when it could not be written; the caller must then treat the action as
+   * unrecorded (refuse it when failing closed).
+   */
+  append(draft: EntryDraft): Promise<Entry>;
+  stats(): AppenderStats;
+  /** Waits for every queued entry to be written (or rejected), then refuses further appends. */
+  close(): Promise<void>;
+}
+
+export interface AppenderStats {
+  /** Committed transactions (group commits). */
+  readonly flushes: number;
+  /** Transactions that failed and were rolled back. */
+  readonly failedFlushes: number;
+  /** Entries committed by this appender. */
+  readonly appended: number;
+  /** The number of entries in the log as this writer knows it: the next index to give out. */
+  readonly size: number;
+}
+
+/** Every failure to make an entry durable has this message prefix, so callers and users can tell. */
+export class AuditLogWriteError extends Error {
+  constructor(reason: string, options?: ErrorOptions) {
+    super(`audit log write failed: ${reason}`, options);
+    this.name = 'AuditLogWriteError';
+  }
+}
+
+/** A log name is the checkpoint origin line, so it follows C2SP's rules for one. */
+export const LogNameSchema = z
+  .string()
+  .min(1, 'a log name cannot be empty')
+  .regex(/^[^\s+]+$/, 'a log name (checkpoint origin) cannot contain spaces or "+"');
+
+// Keeps one transaction (and, for remote databases, one request) to a sensible size under load.
+const MAX_ENTRIES_PER_FLUSH = 1000;
+
+/**
+ * Where an appender writes. After a failed write a `file:` connection can be left unable to commit
+ * (@libsql/client 0.18 keeps the failed statement open until garbage collection:
+ * tursodatabase/libsql-client-ts#352), so the appender closes it and opens a fresh one.
+ */
+export interface WriterConnection {
+  open(): Promise<Client>;
+  /** False when the connection is shared and must be kept (an in-memory database). */
+  readonly replaceable: boolean;
+}
+
+export async function createEntryAppender(connection: WriterConnection, log: string): Promise<EntryAppender> {
+  const parsed = LogNameSchema.safeParse(log);
+  if (!parsed.success) {
+    throw new Error(`invalid log name ${JSON.stringify(log)}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+  }
+  const name = parsed.data;
+  const client = await connection.open();
+  try {
+    return new GroupCommitAppender(connection, client, name, await readLogSize(client, name));
+  } catch (error) {
+    if (connection.replaceable) client.close();
+    throw error;
+  }
+}
+
+interface QueuedAppend {
+  readonly draft: EntryDraft;
+  readonly resolve: (entry: Entry) => void;
+  readonly reject: (error: Error) => void;
+}
+
+interface StagedEntry {
+  readonly queued: QueuedAppend;
+  readonly entry: Entry;
+  readonly statement: InStatement;
+}
+
+/**
+ * Group commit: appends queue up while a transaction is in flight and the next transaction takes
+ * all of them, so N concurrent appends cost about one commit (and, later, one signature) each
+ * round rather than N.
+ */
+class GroupCommitAppender implements EntryAppender {
+  readonly log: string;
+  readonly #connection: WriterConnection;
+  #client: Client | null;
+  #size: number;
+  #queue: QueuedAppend[] = [];
+  #draining: Promise<void> | null = null;
+  #closed = false;
+  // After a failed commit the connection may be unusable, and we cannot be sure the commit did not
+  // land (a remote reply can be lost), so the next flush reconnects and reads the size again.
+  #recovering = false;
+  #flushes = 0;
+  #failedFlushes = 0;
+  #appended = 0;
+
+  constructor(connection: WriterConnection, client: Client, log: string, size: number) {
+    this.#connection = connection;
+    this.#client = client;
+    this.log = log;
+    this.#size = size;
+  }
+
+  append(draft: EntryDraft): Promise<Entry> {
+    if (this.#closed) {
+      return Promise.reject(new AuditLogWriteError(`the writer of log "${this.log}" is closed`));
+    }
+    const parsed = EntryDraftSchema.safeParse(draft);
+    if (!parsed.success) {
+      return Promise.reject(new AuditLogWriteError(`invalid entry: ${z.prettifyError(parsed.error)}`));
+    }
+    return new Promise<Entry>((resolve, reject) => {
+      this.#queue.push({ draft: parsed.data, resolve, reject });
+      this.#draining ??= this.#drain();
+    });
+  }
+
+  stats(): AppenderStats {
+    return {
+      flushes: this.#flushes,
+      failedFlushes: this.#failedFlushes,
+      appended: this.#appended,
+      size: this.#size,
+    };
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#draining;
+    if (this.#connection.replaceable) this.#client?.close();
+    this.#client = null;
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      // Yield once so that appends made in the same tick as the first one share its commit.
+      await Promise.resolve();
+      while (this.#queue.length > 0) {
+        await this.#flush(this.#queue.splice(0, MAX_ENTRIES_PER_FLUSH));
+      }
+    } finally {
+      this.#draining = null;
+    }
+  }
+
+  /** Writes one batch in one transaction. Never throws: every queued append is settled. */
+  async #flush(batch: QueuedAppend[]): Promise<void> {
+    let client: Client;
+    try {
+      client = await this.#usableClient();
+    } catch (error) {
+      this.#failedFlushes++;
+      rejectAll(batch, new AuditLogWriteError(describeDatabaseError(error, this.log), { cause: error }));
+      return;
+    }
+
+    const staged = this.#stage(batch);
+    if (staged.length === 0) return;
+    try {
+      await client.batch(
+        staged.map((s) => s.statement),
+        'write',
+      );
+    } catch (error) {
+      this.#failedFlushes++;
+      this.#recovering = true;
+      const failure = new AuditLogWriteError(describeDatabaseError(error, this.log), { cause: error });
+      rejectAll(
+        staged.map((s) => s.queued),
+        failure,
+      );
+      return;
+    }
+    // Only a committed batch moves the counter, so a failed one leaves no gap in the indexes.
+    this.#size += staged.length;
+    this.#flushes++;
+    this.#appended += staged.length;
+    for (const s of staged) s.queued.resolve(s.entry);
+  }
+
+  async #usableClient(): Promise<Client> {
+    if (this.#client !== null && !this.#recovering) return this.#client;
+    if (this.#connection.replaceable) {
+      this.#client?.close();
+      this.#client = null;
+      this.#client = await this.#connection.open();
+    }
+    const client = this.#client;
+    if (client === null) throw new Error(`the writer of log "${this.log}" has no database connection`);
+    this.#size = await readLogSize(client, this.log);
+    this.#recovering = false;
+    return client;
+  }
+
+  /** Gives indexes in queue order; an entry that cannot be encoded is rejected on its own. */
+  #stage(batch: QueuedAppend[]): StagedEntry[] {
+    const staged: StagedEntry[] = [];
+    for (const queued of batch) {
+      const entry: Entry = { ...queued.draft, index: this.#size + staged.length };
+      let body: Uint8Array;
+      try {
+        body = canonicalBytes(entry);
+      } catch (error) {
+        queued.reject(new AuditLogWriteError(error instanceof Error ? error.message : String(error), { cause: error }));
+        continue;
+      }
+      staged.push({ queued, entry, statement: insertEntry(this.log, entry, body) });
+    }
+    return staged;
+  }
+}
+
+function insertEntry(log: string, entry: Entry, body: Uint8Array): InStatement {
+  return {
+    sql: `INSERT INTO entries (log, idx, time, kind, session, server, tool, call, body)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    args: [
+      log,
+      entry.index,
+      entry.time,
+      entry.kind,
+      entry.session,
+      entry.server ?? null,
+      entry.tool ?? null,
+      entry.call ?? null,
+      body,
+    ],
+  };
+}
+
+async function readLogSize(client: Client, log: string): Promise<number> {
+  const result = await client.execute({
+    sql: 'SELECT COALESCE(MAX(idx) + 1, 0) AS size FROM entries WHERE log = ?',
+    args: [log],
+  });
+  return Number(result.rows[0]?.['size'] ?? 0);
+}
+
+function rejectAll(batch: readonly QueuedAppend[], error: Error): void {
+  for (const queued of batch) queued.reject(error);
+}
+
+function describeDatabaseError(error: unknown, log: string): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const codes =
+    typeof error === 'object' && error !== null
+      ? [(error as { code?: unknown }).code, (error as { extendedCode?: unknown }).extendedCode]
+      : [];
+  if (codes.includes('SQLITE_CONSTRAINT_PRIMARYKEY')) {
+    return `${message} (another writer appended to log "${log}" at the same index; give each gateway instance its own log origin)`;
+  }
+  return message;
+}

@@ -1,0 +1,100 @@
+import type { Client } from '@libsql/client';
+
+/** A schema change. Versions are contiguous from 1 and never edited once released: add a new one. */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly statements: readonly string[];
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'entries',
+    statements: [
+      // The query columns repeat fields of the signed body so reviewers can filter without parsing
+      // every body; verification checks that they still match it.
+      `CREATE TABLE entries (
+        log TEXT NOT NULL,
+        idx INTEGER NOT NULL,
+        time TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        session TEXT,
+        server TEXT,
+        tool TEXT,
+        call TEXT,
+        body BLOB NOT NULL,
+        PRIMARY KEY (log, idx)
+      )`,
+      'CREATE INDEX entries_by_session ON entries (log, session)',
+      'CREATE INDEX entries_by_call ON entries (log, call)',
+    ],
+  },
+];
+
+export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;
+
+/**
+ * Brings the database to LATEST_SCHEMA_VERSION. Safe when several processes open the same new
+ * database at once: each migration is one batch that first claims its version row, so a second
+ * applier fails on that row, rolls back, and finds the migration already applied.
+ */
+export async function applyMigrations(client: Client): Promise<void> {
+  // Reading first keeps opening an up-to-date database free of write locks.
+  let version = await readSchemaVersion(client);
+  if (version === LATEST_SCHEMA_VERSION) return;
+
+  await client.execute(
+    `CREATE TABLE IF NOT EXISTS schema_migrations (
+      version INTEGER PRIMARY KEY,
+      name TEXT NOT NULL,
+      applied_at TEXT NOT NULL
+    )`,
+  );
+  // One batch per migration, not an interactive transaction: the native driver blocks the thread
+  // while it waits for a lock, so a transaction held open across awaits could stall another
+  // connection of this same process until its busy timeout.
+  for (const migration of MIGRATIONS.filter((m) => m.version > version)) {
+    try {
+      await client.batch(
+        [
+          {
+            sql: 'INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)',
+            args: [migration.version, migration.name, new Date().toISOString()],
+          },
+          ...migration.statements,
+        ],
+        'write',
+      );
+    } catch (error) {
+      version = await readSchemaVersion(client);
+      if (version >= migration.version) continue;
+      throw new Error(`schema migration ${migration.version} (${migration.name}) failed: ${messageOf(error)}`, {
+        cause: error,
+      });
+    }
+  }
+}
+
+async function readSchemaVersion(client: Client): Promise<number> {
+  const table = await client.execute(
+    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
+  );
+  if (table.rows.length === 0) return 0;
+  const result = await client.execute('SELECT COALESCE(MAX(version), 0) AS version FROM schema_migrations');
+  const version = Number(result.rows[0]?.['version'] ?? 0);
+  assertKnownVersion(version);
+  return version;
+}
+
+function assertKnownVersion(version: number): void {
+  if (version > LATEST_SCHEMA_VERSION) {
+    throw new Error(
+      `the database has schema version ${version}, newer than this AgentTrail knows (${LATEST_SCHEMA_VERSION}); upgrade AgentTrail`,
+    );
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

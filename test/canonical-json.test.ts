@@ -1,0 +1,92 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { canonicalBytes, canonicalHash, sha256Hex } from '../src/ledger/canonical-json.js';
+
+const text = (value: unknown): string => new TextDecoder().decode(canonicalBytes(value));
+
+describe('canonicalBytes (RFC 8785)', () => {
+  it('reproduces the RFC 8785 section 3.2.2 example', () => {
+    const input = JSON.parse(String.raw`{
+      "numbers": [333333333.33333329, 1E30, 4.50, 2e-3, 0.000000000000000000000000001],
+      "string": "\u20ac$\u000F\u000aA'\u0042\u0022\u005c\\\"\/",
+      "literals": [null, true, false]
+    }`);
+    expect(text(input)).toBe(
+      String.raw`{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],"string":"€$\u000f\nA'B\"\\\\\"/"}`,
+    );
+  });
+
+  it('sorts keys by UTF-16 code units, as in RFC 8785 section 3.2.3', () => {
+    const input = JSON.parse(String.raw`{
+      "\u20ac": "Euro Sign",
+      "\r": "Carriage Return",
+      "\ufb33": "Hebrew Letter Dalet With Dagesh",
+      "1": "One",
+      "\ud83d\ude00": "Emoji: Grinning Face",
+      "\u0080": "Control",
+      "\u00f6": "Latin Small Letter O With Diaeresis"
+    }`);
+    expect(text(input)).toBe(
+      '{"\\r":"Carriage Return","1":"One","\u0080":"Control","ö":"Latin Small Letter O With Diaeresis",' +
+        '"€":"Euro Sign","😀":"Emoji: Grinning Face","\ufb33":"Hebrew Letter Dalet With Dagesh"}',
+    );
+  });
+
+  it('formats numbers as ECMAScript does (RFC 8785 appendix B)', () => {
+    const input = JSON.parse('[1E-7, 1e21, 1e20, 0.000001, -0, 4.50, 5e-324, 1.7976931348623157e308, 9007199254740992]');
+    expect(text(input)).toBe(
+      '[1e-7,1e+21,100000000000000000000,0.000001,0,4.5,5e-324,1.7976931348623157e+308,9007199254740992]',
+    );
+  });
+
+  it('encodes strings as UTF-8 with only the escapes JSON requires', () => {
+    expect(Array.from(canonicalBytes('é€😀\u001f</'))).toEqual(
+      Array.from(Buffer.from('"é€😀\\u001f</"', 'utf8')),
+    );
+  });
+
+  it('omits undefined object members, as JSON does', () => {
+    expect(text({ b: 1, a: undefined, c: { z: null, y: [] } })).toBe('{"b":1,"c":{"y":[],"z":null}}');
+  });
+
+  it.each([
+    ['undefined at the top level', undefined, /\$: undefined is not a JSON value/],
+    ['NaN', { a: [1, Number.NaN] }, /\$\.a\[1\]: NaN is not a JSON number/],
+    ['Infinity', { a: Number.POSITIVE_INFINITY }, /\$\.a: Infinity is not a JSON number/],
+    ['a BigInt', { outer: { 'odd key': 10n } }, /\$\.outer\["odd key"\]: BigInt is not a JSON value/],
+    ['undefined in an array', [1, undefined], /\$\[1\]: undefined is not a JSON value/],
+    ['a function', { f: () => 1 }, /\$\.f: a function is not a JSON value/],
+    ['a Date', { when: new Date(0) }, /\$\.when: a Date is not a plain JSON object/],
+    ['a Map', new Map([['a', 1]]), /\$: a Map is not a plain JSON object/],
+    ['a lone surrogate', { s: '\ud800' }, /Lone surrogate/],
+  ])('refuses %s with an error naming where it is', (_name, value, message) => {
+    expect(() => canonicalBytes(value)).toThrow(message);
+  });
+
+  it('refuses circular structures', () => {
+    const loop: Record<string, unknown> = { a: 1 };
+    loop['self'] = { back: loop };
+    expect(() => canonicalBytes(loop)).toThrow(/\$\.self\.back: the value contains a circular reference/);
+  });
+
+  it('accepts the same object twice when it is not a cycle', () => {
+    const shared = { x: 1 };
+    expect(text({ a: shared, b: shared })).toBe('{"a":{"x":1},"b":{"x":1}}');
+  });
+});
+
+describe('canonicalHash', () => {
+  it('is the SHA-256 of the canonical bytes, matching node:crypto', () => {
+    const expectedText = '{"arguments":{"message":"hello"},"name":"echo"}';
+    const expected = createHash('sha256').update(expectedText, 'utf8').digest('hex');
+    expect(canonicalHash({ name: 'echo', arguments: { message: 'hello' } })).toBe(expected);
+    // Key order and insignificant formatting do not change the hash.
+    expect(canonicalHash(JSON.parse('{ "arguments" : { "message" : "hello" }, "name":"echo" }'))).toBe(expected);
+  });
+
+  it('matches the SHA-256 known answer for "abc" (FIPS 180-2)', () => {
+    expect(sha256Hex(new TextEncoder().encode('abc'))).toBe(
+      'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+    );
+  });
+});
