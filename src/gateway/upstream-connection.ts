@@ -142,7 +142,10 @@ export class UpstreamConnection {
   private createClient(): Client {
     const client = new Client(this.options.clientInfo, {
       capabilities: this.options.clientCapabilities,
-      versionNegotiation: { mode: 'auto' },
+      // Over HTTP the 2026-07-28 probe costs one request and falls back to initialize. Over stdio the
+      // SDK probes in a second, throw-away process, which would start every stdio server twice;
+      // SDK v2 servers still accept the 2025 handshake, so stdio upstreams get it directly.
+      versionNegotiation: { mode: 'command' in this.config ? 'legacy' : 'auto' },
     });
     for (const method of SERVER_REQUESTS) {
       if (!this.agentDeclares(method)) continue;

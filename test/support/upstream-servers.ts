@@ -74,17 +74,18 @@ export interface MemoryLaunch extends StdioLaunch {
 /** server-memory over stdio. Without `MEMORY_FILE_PATH` in `env` it would write next to its own
  * dist/ inside node_modules, so the file goes into a fresh temporary folder. */
 export function memoryStdio(env: Record<string, string> = {}): MemoryLaunch {
+  const launch = { command: process.execPath, args: [memoryEntry()] };
   const given = env['MEMORY_FILE_PATH'];
-  const folder = given === undefined ? mkdtempSync(join(tmpdir(), 'agenttrail-memory-')) : undefined;
-  const memoryFilePath = given ?? join(folder ?? '', 'memory.jsonl');
+  if (given !== undefined) {
+    return { ...launch, env, memoryFilePath: given, removeFiles: () => undefined };
+  }
+  const folder = mkdtempSync(join(tmpdir(), 'agenttrail-memory-'));
+  const memoryFilePath = join(folder, 'memory.jsonl');
   return {
-    command: process.execPath,
-    args: [memoryEntry()],
+    ...launch,
     env: { ...env, MEMORY_FILE_PATH: memoryFilePath },
     memoryFilePath,
-    removeFiles: () => {
-      if (folder !== undefined) rmSync(folder, { recursive: true, force: true });
-    },
+    removeFiles: () => rmSync(folder, { recursive: true, force: true }),
   };
 }
 

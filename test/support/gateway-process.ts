@@ -1,0 +1,130 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openStore } from '../../src/store/open-store.js';
+import type { Entry } from '../../src/ledger/entry.js';
+import type { StdioLaunch } from './upstream-servers.js';
+
+/** The built CLI (`npm test` builds it first), run exactly as a user runs `agenttrail`. */
+export const AGENTTRAIL_BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../dist/node.js');
+export const DEFAULT_ORIGIN = 'agenttrail.local/gateway';
+
+export type UpstreamConfig =
+  | (StdioLaunch & { timeoutMs?: number })
+  | { url: string; transport?: 'streamable-http' | 'sse'; headers?: Record<string, string>; timeoutMs?: number };
+
+export interface RunningGateway {
+  /** The MCP endpoint, e.g. http://127.0.0.1:PORT/mcp. */
+  url: string;
+  /** `file:` URL of the audit database. */
+  db: string;
+  folder: string;
+  process: ChildProcess;
+  output(): { stdout: string; stderr: string };
+  /** Every entry of the gateway's log, in index order. */
+  entries(): Promise<Entry[]>;
+  /** Sends `signal` (default SIGTERM) and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export interface GatewayConfigOverrides {
+  listen?: Record<string, unknown>;
+  naming?: Record<string, unknown>;
+  log?: Record<string, unknown>;
+}
+
+/** Writes a config file for `servers` and starts `agenttrail serve` on a free loopback port. */
+export async function startGateway(servers: Record<string, UpstreamConfig>, overrides: GatewayConfigOverrides = {}): Promise<RunningGateway> {
+  const folder = mkdtempSync(join(tmpdir(), 'agenttrail-gateway-'));
+  const db = `file:${join(folder, 'audit.db')}`;
+  const config = {
+    log: { db, ...overrides.log },
+    listen: { port: 0, ...overrides.listen },
+    ...(overrides.naming ? { naming: overrides.naming } : {}),
+    servers,
+  };
+  const configFile = join(folder, 'agenttrail.yaml');
+  writeFileSync(configFile, JSON.stringify(config, null, 2));
+  const child = spawn(process.execPath, [AGENTTRAIL_BIN, 'serve', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  liveGateways.add(child);
+  const output = collectOutput(child);
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error(`agenttrail serve did not start within 15 s:\n${output().stderr}`)), 15_000);
+    child.stdout!.on('data', () => {
+      const match = /serving MCP at (http\S+)/.exec(output().stdout);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolveUrl(match[1]);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`agenttrail serve exited with ${code}:\n${output().stderr}`));
+    });
+  });
+  const origin = typeof overrides.log?.origin === 'string' ? overrides.log.origin : DEFAULT_ORIGIN;
+  return {
+    url,
+    db,
+    folder,
+    process: child,
+    output,
+    entries: () => readEntries(db, origin),
+    stop: (signal = 'SIGTERM') => stopProcess(child, signal),
+  };
+}
+
+/** The spawn description of `agenttrail wrap -- <server>`, for a stdio client. */
+export function wrapLaunch(server: StdioLaunch, db: string, extraArgs: string[] = []): StdioLaunch {
+  return {
+    command: process.execPath,
+    args: [AGENTTRAIL_BIN, 'wrap', '--db', db, ...extraArgs, '--', server.command, ...server.args],
+    ...(server.env ? { env: server.env } : {}),
+  };
+}
+
+export async function readEntries(db: string, origin = DEFAULT_ORIGIN): Promise<Entry[]> {
+  const store = await openStore({ url: db });
+  try {
+    return await store.entries(origin);
+  } finally {
+    await store.close();
+  }
+}
+
+/** Polls the log until `predicate` holds for its entries (the outcome entry lands just after the reply). */
+export async function waitForEntries(read: () => Promise<Entry[]>, predicate: (entries: Entry[]) => boolean, timeoutMs = 5000): Promise<Entry[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const entries = await read();
+    if (predicate(entries)) return entries;
+    if (Date.now() > deadline) throw new Error(`log entries never matched; last ${entries.length}: ${JSON.stringify(entries.slice(-5), null, 1)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const liveGateways = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of liveGateways) child.kill('SIGKILL');
+});
+
+function collectOutput(child: ChildProcess): () => { stdout: string; stderr: string } {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return () => ({ stdout, stderr });
+}
+
+function stopProcess(child: ChildProcess, signal: NodeJS.Signals): Promise<number | null> {
+  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolveExit) => {
+    child.once('exit', (code) => {
+      liveGateways.delete(child);
+      resolveExit(code);
+    });
+    child.kill(signal);
+  });
+}
