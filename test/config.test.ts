@@ -78,7 +78,7 @@ describe('defaults', () => {
     expect(config).toEqual({
       log: { origin: 'agenttrail.local/gateway', db: 'file:agenttrail.db' },
       listen: { host: '127.0.0.1', port: 8787, path: '/mcp', maxBodyBytes: 4 * 1024 * 1024, allowedHosts: [], allowedOrigins: [] },
-      naming: { separator: '__' },
+      naming: { separator: '__', prefix: true },
       servers: {
         local: { command: 'node', args: [], env: {}, timeoutMs: 60_000 },
         remote: { url: 'http://127.0.0.1:3001/mcp', transport: 'streamable-http', headers: {}, timeoutMs: 60_000 },
@@ -90,7 +90,7 @@ describe('defaults', () => {
     expect(defaultConfig()).toEqual({
       log: { origin: 'agenttrail.local/gateway', db: 'file:agenttrail.db' },
       listen: { host: '127.0.0.1', port: 8787, path: '/mcp', maxBodyBytes: 4 * 1024 * 1024, allowedHosts: [], allowedOrigins: [] },
-      naming: { separator: '__' },
+      naming: { separator: '__', prefix: true },
       servers: {},
     });
   });

@@ -1,6 +1,5 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { ConfigError } from '../config/config-error.js';
 import { AGENTTRAIL_VERSION } from '../version.js';
 import { MAIN_HELP, SERVE_HELP, WRAP_HELP } from './help-texts.js';
 import { runServe, ServeOptionsSchema } from './serve-command.js';
@@ -47,7 +46,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   } catch (error) {
     process.stderr.write(`agenttrail: ${oneLine(error)}\n`);
     if (error instanceof UsageError) process.stderr.write(`Try 'agenttrail ${command ?? ''} --help'.\n`);
-    return error instanceof UsageError || error instanceof ConfigError ? EXIT_USAGE_CONFIG_IO : EXIT_USAGE_CONFIG_IO;
+    return EXIT_USAGE_CONFIG_IO;
   }
 }
 

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { z } from 'zod';
@@ -23,6 +24,7 @@ export async function runServe(options: ServeOptions, env: NodeJS.ProcessEnv): P
   const gateway = new Gateway({
     servers: new Map(Object.entries(config.servers)),
     separator: config.naming.separator,
+    prefixNames: config.naming.prefix,
     sink: database.appender,
     onStderrLine: (server, line) => console.error(`[${server}] ${line}`),
   });
@@ -32,15 +34,31 @@ export async function runServe(options: ServeOptions, env: NodeJS.ProcessEnv): P
     server.once('listening', () => resolve((server.address() as { port: number }).port));
     server.once('error', (error) => reject(new Error(`cannot listen on ${listen.host}:${listen.port}: ${error.message}`)));
   });
+  // Requests whose answer is still being written. A GET is an agent's standing notification stream,
+  // which never ends by itself, so it must not hold up a shutdown.
+  let answering = 0;
+  let allAnswered: (() => void) | undefined;
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    if (request.method === 'GET') return;
+    answering += 1;
+    response.once('close', () => {
+      answering -= 1;
+      if (answering === 0) allAnswered?.();
+    });
+  });
   const shownHost = listen.host.includes(':') ? `[${listen.host}]` : listen.host;
   process.stdout.write(`AgentTrail is serving MCP at http://${shownHost}:${port}${listen.path}\n`);
   process.stdout.write(`Upstreams: ${Object.keys(config.servers).join(', ')}. Log '${config.log.origin}' in ${database.url}\n`);
 
   await new Promise<void>((resolve) => onShutdownSignal(resolve));
   process.stderr.write('agenttrail: shutting down; finishing in-flight calls and log writes\n');
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  // No new connections; the calls in flight answer; then the sessions end, and with them their GET
+  // streams, which would otherwise keep the server (and this process) open for good.
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  if (answering > 0) await new Promise<void>((resolve) => (allAnswered = resolve));
   await http.close();
   await gateway.close();
-  await database.store.close();
   if ('closeAllConnections' in server) server.closeAllConnections();
+  await closed;
+  await database.store.close();
 }

@@ -96,6 +96,10 @@ export const namingConfigSchema = z
       .regex(/^[A-Za-z0-9_.-]+$/, 'expected one or more of letters, digits, "_", "-" and "." (the characters MCP allows in tool names)')
       .default('__')
       .describe('Joins server and tool names: <server><separator><tool>.'),
+    prefix: z
+      .boolean()
+      .default(true)
+      .describe('false serves the upstream\'s own names, unprefixed; only with exactly one server.'),
   })
   .prefault({})
   .describe('How upstream names are prefixed behind the gateway.');
@@ -177,9 +181,25 @@ function checkServerNamesAgainstSeparator(
   }
 }
 
+// Unprefixed names cannot tell two upstreams apart.
+function checkUnprefixedNamesHaveOneServer(
+  config: { naming: { prefix: boolean }; servers: Record<string, unknown> },
+  context: z.RefinementCtx,
+): void {
+  const count = Object.keys(config.servers).length;
+  if (!config.naming.prefix && count !== 1) {
+    context.addIssue({
+      code: 'custom',
+      path: ['naming', 'prefix'],
+      message: `prefix: false needs exactly one server (there are ${count}); with several, names must be prefixed to tell them apart`,
+    });
+  }
+}
+
 export const gatewayConfigSchema = z
   .strictObject(configShape)
   .superRefine(checkServerNamesAgainstSeparator)
+  .superRefine(checkUnprefixedNamesHaveOneServer)
   .meta({ title: 'AgentTrail gateway configuration (agenttrail.yaml)' });
 
 // For `agenttrail wrap`, whose upstream comes from the command line: servers may be absent.

@@ -7,6 +7,7 @@ import {
   type ServerContext,
 } from '@modelcontextprotocol/server';
 import type { AgentIdentity } from '../ledger/entry.js';
+import { answerableCapabilities } from './answerable-capabilities.js';
 import type { SessionIdentity } from './call-recorder.js';
 import { createForwardingServer } from './forwarding-server.js';
 import type { Gateway } from './gateway.js';
@@ -31,6 +32,7 @@ export class AgentSession implements UpstreamBridge {
     private readonly gateway: Gateway,
     sessionId: string,
     agent: AgentIdentity,
+    private readonly onClosed: () => void,
   ) {
     this.identity = { session: sessionId, agent };
     this.server = createForwardingServer({
@@ -60,6 +62,7 @@ export class AgentSession implements UpstreamBridge {
   }
 
   async close(): Promise<void> {
+    this.onClosed();
     if (this.#started) await this.gateway.recorder.event(this.identity, 'session.end', {}).catch(() => undefined);
     await this.#upstreams?.close();
     await this.server.close().catch(() => undefined);
@@ -102,16 +105,10 @@ export class AgentSession implements UpstreamBridge {
 
   /** Only what the gateway can carry back to this agent is declared upstream. */
   private declaredCapabilities(ctx: ServerContext): ClientCapabilities {
-    const modern = (ctx.mcpReq.envelope as Record<string, unknown> | undefined)?.[CLIENT_CAPABILITIES_META_KEY];
-    // A 2026-07-28 agent answers upstream requests through input-required rounds, which the gateway
-    // does not bridge yet: declaring them would make the upstream send requests nobody answers.
-    if (modern !== undefined) return {};
-    const declared = this.server.getClientCapabilities() ?? {};
-    return {
-      ...(declared.elicitation ? { elicitation: declared.elicitation } : {}),
-      ...(declared.sampling ? { sampling: declared.sampling } : {}),
-      ...(declared.roots ? { roots: declared.roots } : {}),
-    };
+    // A 2026-07-28 agent on stdio answers through input rounds, which only the HTTP endpoint bridges
+    // for now: declaring them would make the upstream ask questions nobody answers.
+    if ((ctx.mcpReq.envelope as Record<string, unknown> | undefined)?.[CLIENT_CAPABILITIES_META_KEY] !== undefined) return {};
+    return answerableCapabilities(this.server.getClientCapabilities()) ?? {};
   }
 
   private async whileCalling<T>(server: string, ctx: ServerContext, run: () => Promise<T>): Promise<T> {

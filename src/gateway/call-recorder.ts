@@ -28,6 +28,8 @@ export interface RecordedCall {
   payload?: unknown;
   /** Who initiated it; `server` for server-to-client requests (elicitation, sampling, roots). */
   direction?: 'agent' | 'server';
+  /** The agent's cancellation of this request: the SDK reports an abort as a timeout or a closed connection. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -69,7 +71,7 @@ export class CallRecorder {
       payload = { result };
       return result;
     } catch (error) {
-      outcome = outcomeOf(error);
+      outcome = call.signal?.aborted ? 'cancelled' : outcomeOf(error);
       payload = { error: describeError(error) };
       throw error;
     } finally {

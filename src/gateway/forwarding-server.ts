@@ -3,11 +3,17 @@ import {
   ProtocolErrorCode,
   Server,
   type Implementation,
+  type Notification,
+  type Progress,
+  type ProgressToken,
   type RequestMethod,
   type Result,
   type ServerCapabilities,
   type ServerContext,
 } from '@modelcontextprotocol/server';
+import type { ClientCapabilities } from '@modelcontextprotocol/server';
+import type { Asker, LentUpstreams } from './exclusive-upstreams.js';
+import type { InputRounds } from './input-rounds.js';
 import { encodeListCursor, decodeListCursor } from './list-cursor.js';
 import type { QualifiedNames } from './qualified-names.js';
 import type { CallRecorder, RecordedCall, SessionIdentity } from './call-recorder.js';
@@ -22,6 +28,15 @@ export interface ForwardingContext {
   identityFor(ctx: ServerContext): SessionIdentity;
   /** Wraps each upstream call, so that a session can tell which agent request an upstream's own requests belong to. */
   whileCalling?<T>(server: string, ctx: ServerContext, run: () => Promise<T>): Promise<T>;
+  /** For 2026-07-28 agents: calls whose upstream may ask the agent something run across input rounds. */
+  interactive?: InteractiveCalls;
+}
+
+export interface InteractiveCalls {
+  rounds: InputRounds;
+  /** What to declare upstream for this agent request; undefined when the agent can answer nothing. */
+  declared(ctx: ServerContext): ClientCapabilities | undefined;
+  lend(capabilities: ClientCapabilities, ask: Asker): LentUpstreams;
 }
 
 /**
@@ -46,7 +61,10 @@ const LIST_CAPABILITY: Record<ListedKind, keyof ServerCapabilities> = {
 
 /** A downstream MCP server whose every handler forwards to the upstreams and records the exchange. */
 export function createForwardingServer(context: ForwardingContext): Server {
-  const server = new Server(context.serverInfo, { capabilities: GATEWAY_CAPABILITIES });
+  const server = new Server(context.serverInfo, {
+    capabilities: GATEWAY_CAPABILITIES,
+    ...(context.interactive ? { requestState: { verify: context.interactive.rounds.codec.verify } } : {}),
+  });
   const forward = new Forwarder(context);
 
   server.setRequestHandler('tools/list', (request, ctx) => forward.list(ctx, 'tools/list', 'tools', request.params?.cursor) as never);
@@ -107,9 +125,12 @@ class Forwarder {
       name: params.name,
       args: params.arguments ?? {},
       payload: params,
+      signal: ctx.mcpReq.signal,
     };
-    return this.context.recorder.record(this.context.identityFor(ctx), call, () =>
-      this.call(ctx, upstreams, target.server, method, { ...params, name: target.name }),
+    const forwarded = { ...params, name: target.name };
+    return (
+      this.acrossInputRounds(ctx, call, target.server, method, forwarded) ??
+      this.context.recorder.record(this.context.identityFor(ctx), call, () => this.call(ctx, upstreams, target.server, method, forwarded))
     );
   }
 
@@ -117,7 +138,39 @@ class Forwarder {
     const upstreams = await this.context.upstreamsFor(ctx);
     const server = await upstreams.ownerOfResource(params.uri, () => this.learnResources(ctx, upstreams));
     const call: RecordedCall = { family: 'mcp', method, server, tool: params.uri, args: params, payload: params };
-    return this.context.recorder.record(this.context.identityFor(ctx), call, () => this.call(ctx, upstreams, server, method, params));
+    return (
+      (method === 'resources/read' ? this.acrossInputRounds(ctx, call, server, method, params) : undefined) ??
+      this.context.recorder.record(this.context.identityFor(ctx), call, () => this.call(ctx, upstreams, server, method, params))
+    );
+  }
+
+  /**
+   * A 2026-07-28 agent that can answer questions gets its call run on upstream connections lent to
+   * it alone, across as many input rounds as the upstream asks questions. Undefined: not applicable.
+   */
+  private acrossInputRounds(ctx: ServerContext, call: RecordedCall, server: string, method: RequestMethod, params: Record<string, unknown>): Promise<Result> | undefined {
+    const interactive = this.context.interactive;
+    const capabilities = interactive?.declared(ctx);
+    if (!interactive || !capabilities) return undefined;
+    const who = this.context.identityFor(ctx);
+    return interactive.rounds.serve(ctx, (rounds) => {
+      const lent = interactive.lend(capabilities, (asking, question) =>
+        this.context.recorder.record(
+          who,
+          { family: 'mcp', method: question.method, server: asking, args: question.params ?? {}, payload: question.params ?? {}, direction: 'server' },
+          () => rounds.ask(question),
+        ),
+      );
+      const progressToken = ctx.mcpReq._meta?.progressToken;
+      return this.context.recorder
+        .record(who, { ...call, signal: rounds.signal }, () =>
+          lent.upstreams.connection(server).request(method, params, {
+            signal: rounds.signal,
+            ...(progressToken === undefined ? {} : { onprogress: (progress) => notifyQuietly(rounds.round, progressNotification(progress, progressToken)) }),
+          }),
+        )
+        .finally(lent.release);
+    });
   }
 
   async completion(ctx: ServerContext, params: { ref: { type: string; name?: string; uri?: string } } & Record<string, unknown>): Promise<Result> {
@@ -158,7 +211,7 @@ class Forwarder {
         signal: ctx.mcpReq.signal,
         ...(progressToken === undefined
           ? {}
-          : { onprogress: (progress) => void ctx.mcpReq.notify({ method: 'notifications/progress', params: { ...progress, progressToken } }) }),
+          : { onprogress: (progress) => notifyQuietly(ctx, progressNotification(progress, progressToken)) }),
       });
     return this.context.whileCalling ? this.context.whileCalling(server, ctx, run) : run();
   }
@@ -184,4 +237,13 @@ class Forwarder {
       }
     }
   }
+}
+
+function progressNotification(progress: Progress, progressToken: ProgressToken): Notification {
+  return { method: 'notifications/progress', params: { ...progress, progressToken } };
+}
+
+/** Progress for an agent that has gone away is dropped; it must not take the gateway down. */
+function notifyQuietly(ctx: ServerContext, notification: Notification): void {
+  ctx.mcpReq.notify(notification).catch(() => undefined);
 }

@@ -1,4 +1,5 @@
 import {
+  CLIENT_CAPABILITIES_META_KEY,
   CLIENT_INFO_META_KEY,
   PROTOCOL_VERSION_META_KEY,
   type ClientCapabilities,
@@ -12,8 +13,11 @@ import { canonicalHash } from '../ledger/canonical-json.js';
 import type { AgentIdentity } from '../ledger/entry.js';
 import { AGENTTRAIL_VERSION } from '../version.js';
 import { AgentSession } from './agent-session.js';
+import { answerableCapabilities } from './answerable-capabilities.js';
 import { CallRecorder, type EntrySink } from './call-recorder.js';
+import { ExclusiveUpstreams } from './exclusive-upstreams.js';
 import { createForwardingServer } from './forwarding-server.js';
+import { InputRounds } from './input-rounds.js';
 import { QualifiedNames } from './qualified-names.js';
 import type { UpstreamBridge } from './upstream-connection.js';
 import { UpstreamSet } from './upstream-set.js';
@@ -40,6 +44,12 @@ export class Gateway {
   onStatelessNotification: (notification: Notification) => void = () => undefined;
   readonly #sessions = new Set<AgentSession>();
   #stateless: UpstreamSet | undefined;
+  readonly #inputRounds = new InputRounds();
+  readonly #statelessSubscriptions = new Set<string>();
+  readonly #lentUpstreams = new ExclusiveUpstreams(
+    (capabilities, bridge) => this.openUpstreams(capabilities, bridge),
+    (notification) => this.onStatelessNotification(notification),
+  );
 
   constructor(private readonly options: GatewayOptions) {
     this.names = new QualifiedNames(options.separator, [...options.servers.keys()], options.prefixNames ?? true);
@@ -47,13 +57,8 @@ export class Gateway {
   }
 
   openSession(sessionId: string, agent: AgentIdentity): AgentSession {
-    const session = new AgentSession(this, sessionId, agent);
+    const session = new AgentSession(this, sessionId, agent, () => this.#sessions.delete(session));
     this.#sessions.add(session);
-    const close = session.close.bind(session);
-    session.close = async () => {
-      this.#sessions.delete(session);
-      await close();
-    };
     return session;
   }
 
@@ -71,28 +76,55 @@ export class Gateway {
    * a reviewer's "session" for them is the agent's stable identity (client name, version, address).
    */
   statelessServer(transportAgent: AgentIdentity): Server {
-    const upstreams = (this.#stateless ??= this.openUpstreams({}, {
-      forwardServerRequest: (server, request) =>
-        Promise.reject(new Error(`upstream '${server}' sent ${request.method}, which stateless agents cannot be asked`)),
-      forwardNotification: (_server, notification) => this.onStatelessNotification(notification),
-    }));
+    const upstreams = this.statelessUpstreams();
     return createForwardingServer({
       serverInfo: this.serverInfo,
       names: this.names,
       recorder: this.recorder,
       upstreamsFor: () => Promise.resolve(upstreams),
       identityFor: (ctx) => statelessIdentity(transportAgent, ctx),
+      interactive: {
+        rounds: this.#inputRounds,
+        declared: (ctx) => answerableCapabilities(envelopeOf(ctx)[CLIENT_CAPABILITIES_META_KEY] as ClientCapabilities | undefined),
+        lend: (capabilities, ask) => this.#lentUpstreams.lend(capabilities, ask),
+      },
     });
+  }
+
+  /** Asks every upstream that supports subscriptions for updates of these URIs, once each. */
+  async subscribeForStatelessAgents(uris: readonly string[]): Promise<void> {
+    const upstreams = this.statelessUpstreams();
+    for (const uri of uris) {
+      if (this.#statelessSubscriptions.has(uri)) continue;
+      this.#statelessSubscriptions.add(uri);
+      for (const server of upstreams.servers) {
+        const capabilities = await upstreams.capabilitiesOf(server).catch(() => undefined);
+        if (capabilities?.resources?.subscribe) await upstreams.connection(server).request('resources/subscribe', { uri }).catch(() => undefined);
+      }
+    }
+  }
+
+  private statelessUpstreams(): UpstreamSet {
+    return (this.#stateless ??= this.openUpstreams({}, {
+      forwardServerRequest: (server, request) =>
+        Promise.reject(new Error(`upstream '${server}' sent ${request.method} outside of any call`)),
+      forwardNotification: (_server, notification) => this.onStatelessNotification(notification),
+    }));
   }
 
   async close(): Promise<void> {
     await Promise.all([...this.#sessions].map((session) => session.close()));
     await this.#stateless?.close();
+    await this.#lentUpstreams.close();
   }
 }
 
+function envelopeOf(ctx: ServerContext): Record<string, unknown> {
+  return (ctx.mcpReq.envelope ?? {}) as Record<string, unknown>;
+}
+
 function statelessIdentity(transportAgent: AgentIdentity, ctx: ServerContext) {
-  const envelope = (ctx.mcpReq.envelope ?? {}) as Record<string, unknown>;
+  const envelope = envelopeOf(ctx);
   const client = envelope[CLIENT_INFO_META_KEY] as Implementation | undefined;
   const protocol = envelope[PROTOCOL_VERSION_META_KEY];
   const agent: AgentIdentity = {

@@ -1,5 +1,5 @@
 import {
-  Client,
+  type Client,
   SdkError,
   SdkErrorCode,
   type ClientCapabilities,
@@ -11,6 +11,7 @@ import {
   type ServerCapabilities,
 } from '@modelcontextprotocol/client';
 import type { ServerConfig } from '../config/config-schema.js';
+import { UpstreamClient } from './upstream-client.js';
 import { createUpstreamTransport } from './upstream-transport.js';
 import { UpstreamError } from './upstream-error.js';
 
@@ -103,22 +104,29 @@ export class UpstreamConnection {
     const wait = this.restartDelay();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     const client = this.createClient();
+    // Only this process's own output explains its failure; an earlier process's would mislead.
+    const stderrTail: string[] = (this.#stderrTail = []);
     const transport = createUpstreamTransport(this.config, {
       onStderrLine: (line) => {
-        this.#stderrTail.push(line);
-        if (this.#stderrTail.length > STDERR_LINES_KEPT) this.#stderrTail.shift();
+        stderrTail.push(line);
+        if (stderrTail.length > STDERR_LINES_KEPT) stderrTail.shift();
         this.options.onStderrLine?.(this.name, line);
       },
     });
     client.onclose = () => {
-      if (this.#client === client) this.#client = undefined;
-      if (!this.#closed) this.fail(this.#lastFailure?.at === undefined || Date.now() - this.#lastFailure.at > 1000 ? 'the connection closed (the server exited or the stream ended)' : this.#lastFailure.reason);
+      if (this.#client !== client) return;
+      this.#client = undefined;
+      if (!this.#closed) this.fail('the connection closed (the server exited or its stream ended)');
     };
     client.onerror = (error) => {
       // The SDK reports unparsable lines here and carries on; a server that breaks the protocol
       // cannot be trusted with the calls in flight, so drop the connection and restart it.
-      if (/JSON|parse|Unexpected token/i.test(error.message)) {
-        this.fail(`it sent invalid JSON-RPC (${error.message})`);
+      // A line that is JSON but no JSON-RPC message fails schema validation: its multi-line issue
+      // dump would be the agent's error message, so it is summed up.
+      const notJsonRpc = error.name === 'ZodError';
+      if ((notJsonRpc || /JSON|parse|Unexpected token/i.test(error.message)) && this.#client === client) {
+        this.#client = undefined;
+        this.fail(`it sent invalid JSON-RPC (${notJsonRpc ? 'a message that is no JSON-RPC 2.0 request, notification or response' : error.message})`);
         void client.close();
       }
     };
@@ -139,8 +147,8 @@ export class UpstreamConnection {
     return client;
   }
 
-  private createClient(): Client {
-    const client = new Client(this.options.clientInfo, {
+  private createClient(): UpstreamClient {
+    const client = new UpstreamClient(this.options.clientInfo, {
       capabilities: this.options.clientCapabilities,
       // Over HTTP the 2026-07-28 probe costs one request and falls back to initialize. Over stdio the
       // SDK probes in a second, throw-away process, which would start every stdio server twice;

@@ -67,6 +67,7 @@ export class McpEndpoint {
       return this.openLegacySession(request, remote);
     }
     if (remote !== undefined) this.#remoteOf.set(request, remote);
+    await this.subscribeUpstream(request);
     return this.#stateless.fetch(request);
   }
 
@@ -91,6 +92,18 @@ export class McpEndpoint {
     // Anything but a successful initialize leaves no session behind.
     if (!this.#sessions.has(sessionId)) await session.close();
     return response;
+  }
+
+  /**
+   * A 2026-07-28 agent subscribes to resources with subscriptions/listen, which the SDK answers
+   * itself; the upstreams still have to be asked for the updates the gateway passes on.
+   */
+  private async subscribeUpstream(request: Request): Promise<void> {
+    if (request.method !== 'POST') return;
+    const text = await request.clone().text();
+    if (!text.includes('"subscriptions/listen"')) return;
+    const uris = (JSON.parse(text) as { params?: { notifications?: { resourceSubscriptions?: unknown } } }).params?.notifications?.resourceSubscriptions;
+    if (Array.isArray(uris)) await this.options.gateway.subscribeForStatelessAgents(uris.filter((uri): uri is string => typeof uri === 'string'));
   }
 
   private forget(sessionId: string): void {
