@@ -118,6 +118,13 @@ describe.each(REVISIONS)('a %s agent through agenttrail serve (everything, memor
     expect(new Set(log.map((entry) => entry.session))).toEqual(new Set([sessionId]));
   });
 
+  // server-everything registers the tools a client's capabilities call for as the session starts, and says so.
+  test.runIf(!modern)('tools/list_changed that an upstream sends as it registers its tools reaches the agent', async () => {
+    await agent.client.callTool({ name: 'everything__echo', arguments: { message: 'start the upstream' } });
+    await directEverything().waitFor((notification) => notification.method === 'notifications/tools/list_changed');
+    await agent.waitFor((notification) => notification.method === 'notifications/tools/list_changed');
+  });
+
   test('tools/list: one upstream page per gateway page, walked with explicit cursors, equals the direct pages prefixed', async () => {
     const pages = await walkPages(agent, 'tools/list', 'tools');
     const fixturePages = await walkPages(direct.fixture[revision], 'tools/list', 'tools');

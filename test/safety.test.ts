@@ -213,9 +213,9 @@ describe.each(['SIGTERM', 'SIGINT'] as const)('%s while calls are in flight', (s
       expect(gateway.output().stderr).toContain('shutting down; finishing in-flight calls and log writes');
 
       const entries = await readEntries(gateway.db);
-      const calls2 = entries.filter((entry) => entry.kind === 'tool.call');
-      expect(calls2).toHaveLength(2);
-      for (const call of calls2) {
+      const recordedCalls = entries.filter((entry) => entry.kind === 'tool.call');
+      expect(recordedCalls).toHaveLength(2);
+      for (const call of recordedCalls) {
         const result: Entry | undefined = entries.find((entry) => entry.kind === 'tool.result' && entry.call === call.call);
         expect(result, `tool.result of ${call.call}`).toMatchObject({ outcome: 'ok' });
       }

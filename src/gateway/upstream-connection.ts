@@ -119,14 +119,15 @@ export class UpstreamConnection {
       if (!this.#closed) this.fail('the connection closed (the server exited or its stream ended)');
     };
     client.onerror = (error) => {
-      // The SDK reports unparsable lines here and carries on; a server that breaks the protocol
-      // cannot be trusted with the calls in flight, so drop the connection and restart it.
-      // A line that is JSON but no JSON-RPC message fails schema validation: its multi-line issue
-      // dump would be the agent's error message, so it is summed up.
-      const notJsonRpc = error.name === 'ZodError';
-      if ((notJsonRpc || /JSON|parse|Unexpected token/i.test(error.message)) && this.#client === client) {
+      // The SDK reports JSON that is no JSON-RPC message here and carries on; a server that breaks
+      // the protocol cannot be trusted with the calls in flight, so drop the connection and restart
+      // it. (A line that is not JSON at all the SDK skips silently, as servers print logs there.)
+      if (/JSON|parse|Unexpected token/i.test(error.message) && this.#client === client) {
         this.#client = undefined;
-        this.fail(`it sent invalid JSON-RPC (${notJsonRpc ? 'a message that is no JSON-RPC 2.0 request, notification or response' : error.message})`);
+        // A line that is JSON but no JSON-RPC message fails schema validation, whose multi-line
+        // issue dump would otherwise become the agent's error message.
+        const detail = error.name === 'ZodError' ? 'a message that is no JSON-RPC 2.0 request, notification or response' : error.message;
+        this.fail(`it sent invalid JSON-RPC (${detail})`);
         void client.close();
       }
     };
