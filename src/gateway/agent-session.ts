@@ -44,6 +44,8 @@ export class AgentSession implements UpstreamBridge {
       whileCalling: (server, ctx, run) => this.whileCalling(server, ctx, run),
     });
     this.server.oninitialized = () => void this.start();
+    // The agent's roots changed: upstreams that were given its roots ask for them again.
+    this.server.setNotificationHandler('notifications/roots/list_changed', (notification) => this.#upstreams?.notifyAll(notification));
   }
 
   /** Records the session start once the agent has said who it is; refuses nothing if that fails later. */

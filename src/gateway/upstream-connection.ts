@@ -83,6 +83,11 @@ export class UpstreamConnection {
     }
   }
 
+  /** Passes an agent's notification on, to a running upstream only: one not started has nothing to update. */
+  async notify(notification: Notification): Promise<void> {
+    await this.#client?.notification(notification as never).catch(() => undefined);
+  }
+
   /** Resolves with a live client, starting the upstream if it is not running. */
   async connected(): Promise<Client> {
     if (this.#closed) throw new UpstreamError(this.name, 'unavailable', 'the gateway is shutting down');

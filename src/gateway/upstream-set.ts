@@ -1,4 +1,4 @@
-import { ProtocolError, ProtocolErrorCode, UriTemplate, type ServerCapabilities } from '@modelcontextprotocol/server';
+import { ProtocolError, ProtocolErrorCode, UriTemplate, type Notification, type ServerCapabilities } from '@modelcontextprotocol/server';
 import type { ServerConfig } from '../config/config-schema.js';
 import { UpstreamConnection, type UpstreamConnectionOptions } from './upstream-connection.js';
 
@@ -57,6 +57,10 @@ export class UpstreamSet {
     const listed = this.ownerFromLists(uri);
     if (listed) return listed;
     throw new ProtocolError(ProtocolErrorCode.InvalidParams, `unknown resource '${uri}': no upstream server lists it or has a template that matches it`);
+  }
+
+  async notifyAll(notification: Notification): Promise<void> {
+    await Promise.all([...this.#connections.values()].map((connection) => connection.notify(notification)));
   }
 
   async close(): Promise<void> {
