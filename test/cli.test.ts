@@ -116,6 +116,8 @@ describe('the published package', () => {
     await agent.close();
     const entries = await readEntries(db);
     expect(entries.map((entry) => entry.kind)).toEqual(expect.arrayContaining(['session.start', 'tool.call', 'tool.result']));
+    // Without --name, the server is logged under the name of the package its command runs.
+    expect(entries.find((entry) => entry.kind === 'tool.call')).toMatchObject({ server: 'server-everything', tool: 'echo', name: 'echo' });
   }, 60_000);
 
   afterAll(() => undefined);

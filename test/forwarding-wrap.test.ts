@@ -190,7 +190,9 @@ describe.each(REVISIONS)('a %s agent through agenttrail wrap -- the recording se
     expect('error' in settled ? String(settled.error) : 'the call resolved').toContain('stopped by the test');
     await vi.waitFor(() => expectCancelledUpstream(record, args), { timeout: 3000, interval: 50 });
     const log = await waitForEntries(() => readEntries(db), (all) => hasToolResult(all, 'wait-for-cancel', args));
-    expectToolCallRecorded(log, { server: 'fixture', tool: 'wait-for-cancel', name: 'wait-for-cancel', args, outcome: 'cancelled' });
+    const { result } = expectToolCallRecorded(log, { server: 'fixture', tool: 'wait-for-cancel', name: 'wait-for-cancel', args, outcome: 'cancelled' });
+    // A reviewer reads that the agent cancelled it, not that the upstream timed out or went away.
+    expect(JSON.stringify(result.payload)).toContain('cancelled by the agent');
     const after = { word: 'after the cancellation' };
     expect(withoutEnvelope(await agent.client.callTool({ name: 'bravo', arguments: after }))).toEqual(
       withoutEnvelope(await direct.fixture[revision].client.callTool({ name: 'bravo', arguments: after })),

@@ -217,7 +217,9 @@ describe.each(REVISIONS)('a %s agent through agenttrail serve (everything, memor
     expect('error' in settled ? String(settled.error) : 'the call resolved').toContain('stopped by the test');
     await vi.waitFor(() => expectCancelledUpstream(gatewayRecord, args), { timeout: 3000, interval: 50 });
     const log = await entries((all) => hasToolResult(all, 'fixture__wait-for-cancel', args));
-    expectToolCallRecorded(log, { server: 'fixture', tool: 'wait-for-cancel', name: 'fixture__wait-for-cancel', args, outcome: 'cancelled' });
+    const { result } = expectToolCallRecorded(log, { server: 'fixture', tool: 'wait-for-cancel', name: 'fixture__wait-for-cancel', args, outcome: 'cancelled' });
+    // A reviewer reads that the agent cancelled it, not that the upstream timed out or went away.
+    expect(JSON.stringify(result.payload)).toContain('cancelled by the agent');
     // The upstream stays usable.
     expect((await agent.client.callTool({ name: 'fixture__bravo', arguments: { word: 'after' } })).isError).toBeFalsy();
   });

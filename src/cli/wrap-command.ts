@@ -51,7 +51,8 @@ export async function runWrap(options: WrapOptions, command: readonly string[], 
 function serverNameFor(program: string, args: readonly string[]): string {
   const launcher = /^(npx|node|uvx|bunx|pnpm|yarn|deno|python3?|docker)$/.test(basename(program));
   const subject = launcher ? args.find((arg) => !arg.startsWith('-')) ?? program : program;
-  const name = basename(subject.replace(/@[^/@]*$/, '')).replace(/\.(m?js|cjs|ts|py)$/, '').replace(/[^A-Za-z0-9_-]+/g, '-');
+  const installedPackage = /node_modules\/(?:@[^/]+\/)?([^/]+)\//.exec(subject)?.[1];
+  const name = basename((installedPackage ?? subject).replace(/@[^/@]*$/, '')).replace(/\.(m?js|cjs|ts|py)$/, '').replace(/[^A-Za-z0-9_-]+/g, '-');
   return /^[A-Za-z0-9]/.test(name) ? name : `server${name}`;
 }
 

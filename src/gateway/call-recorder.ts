@@ -71,8 +71,10 @@ export class CallRecorder {
       payload = { result };
       return result;
     } catch (error) {
-      outcome = call.signal?.aborted ? 'cancelled' : outcomeOf(error);
-      payload = { error: describeError(error) };
+      const cancelled = call.signal?.aborted === true;
+      outcome = cancelled ? 'cancelled' : outcomeOf(error);
+      // The SDK's error for an aborted call speaks of a timeout or a closed connection; the reviewer reads why it ended.
+      payload = { error: cancelled ? { message: `cancelled by the agent (${String(call.signal?.reason)})` } : describeError(error) };
       throw error;
     } finally {
       await this.appendOr('the call ran, but its outcome was withheld because', {
