@@ -43,7 +43,7 @@ export class Gateway {
   /** Called with list_changed and resource updates from the upstreams that serve stateless requests. */
   onStatelessNotification: (notification: Notification) => void = () => undefined;
   readonly #sessions = new Set<AgentSession>();
-  #stateless: UpstreamSet | undefined;
+  readonly #stateless = new Map<string, UpstreamSet>();
   readonly #inputRounds = new InputRounds();
   readonly #statelessSubscriptions = new Set<string>();
   readonly #lentUpstreams = new ExclusiveUpstreams(
@@ -76,16 +76,17 @@ export class Gateway {
    * a reviewer's "session" for them is the agent's stable identity (client name, version, address).
    */
   statelessServer(transportAgent: AgentIdentity): Server {
-    const upstreams = this.statelessUpstreams();
     return createForwardingServer({
       serverInfo: this.serverInfo,
       names: this.names,
       recorder: this.recorder,
-      upstreamsFor: () => Promise.resolve(upstreams),
+      // Lists come from upstreams that were told what this agent can answer, so that they offer it
+      // the tools they would offer it directly.
+      upstreamsFor: (ctx) => Promise.resolve(this.statelessUpstreams(answerableCapabilitiesOf(ctx))),
       identityFor: (ctx) => statelessIdentity(transportAgent, ctx),
       interactive: {
         rounds: this.#inputRounds,
-        declared: (ctx) => answerableCapabilities(envelopeOf(ctx)[CLIENT_CAPABILITIES_META_KEY] as ClientCapabilities | undefined),
+        declared: answerableCapabilitiesOf,
         lend: (capabilities, ask) => this.#lentUpstreams.lend(capabilities, ask),
       },
     });
@@ -104,19 +105,30 @@ export class Gateway {
     }
   }
 
-  private statelessUpstreams(): UpstreamSet {
-    return (this.#stateless ??= this.openUpstreams({}, {
-      forwardServerRequest: (server, request) =>
-        Promise.reject(new Error(`upstream '${server}' sent ${request.method} outside of any call`)),
-      forwardNotification: (_server, notification) => this.onStatelessNotification(notification),
-    }));
+  /** Upstreams shared by the stateless agents that can answer the same questions. */
+  private statelessUpstreams(capabilities: ClientCapabilities = {}): UpstreamSet {
+    const profile = JSON.stringify(capabilities);
+    let upstreams = this.#stateless.get(profile);
+    if (!upstreams) {
+      upstreams = this.openUpstreams(capabilities, {
+        forwardServerRequest: (server, request) =>
+          Promise.reject(new Error(`upstream '${server}' sent ${request.method} outside of any call`)),
+        forwardNotification: (_server, notification) => this.onStatelessNotification(notification),
+      });
+      this.#stateless.set(profile, upstreams);
+    }
+    return upstreams;
   }
 
   async close(): Promise<void> {
     await Promise.all([...this.#sessions].map((session) => session.close()));
-    await this.#stateless?.close();
+    await Promise.all([...this.#stateless.values()].map((upstreams) => upstreams.close()));
     await this.#lentUpstreams.close();
   }
+}
+
+function answerableCapabilitiesOf(ctx: ServerContext): ClientCapabilities | undefined {
+  return answerableCapabilities(envelopeOf(ctx)[CLIENT_CAPABILITIES_META_KEY] as ClientCapabilities | undefined);
 }
 
 function envelopeOf(ctx: ServerContext): Record<string, unknown> {
