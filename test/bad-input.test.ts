@@ -11,19 +11,17 @@ import { ProtocolError } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { z } from 'zod';
 import type { Entry } from '../src/ledger/entry.js';
-import { connectClient, type ClientRevision, type ConnectedClient } from './support/clients.js';
+import { connectClient, type ConnectedClient, REVISIONS } from './support/clients.js';
 import { AGENTTRAIL_BIN, startGateway, waitForEntries, type RunningGateway } from './support/gateway-process.js';
 import { MCP_POST_HEADERS, misbehavingServer, rawHttp, rejectionOf, textsOf, within } from './support/misbehaving-servers.js';
 
-const REVISIONS: ClientRevision[] = ['2025-11-25', '2026-07-28'];
 const MAX_BODY_BYTES = 2_048;
 const repo = resolve(import.meta.dirname, '..');
 
 const JsonRpcErrorBody = z.object({
   jsonrpc: z.literal('2.0'),
   id: z.union([z.string(), z.number(), z.null()]),
-  error: z.object({ code: z.number(), message: z.string() }),
-});
+  error: z.object({ code: z.number(), message: z.string() }) });
 
 function jsonRpcError(body: string): z.infer<typeof JsonRpcErrorBody>['error'] {
   return JsonRpcErrorBody.parse(JSON.parse(body)).error;
@@ -33,8 +31,7 @@ const INITIALIZE = JSON.stringify({
   jsonrpc: '2.0',
   id: 1,
   method: 'initialize',
-  params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw-http-agent', version: '1.0.0' } },
-});
+  params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw-http-agent', version: '1.0.0' } } });
 
 /** A 2025-11-25 session opened by hand, for requests an SDK client would never send. */
 async function openRawSession(url: string): Promise<string> {
@@ -45,8 +42,7 @@ async function openRawSession(url: string): Promise<string> {
   const initialized = await rawHttp(url, {
     method: 'POST',
     headers: { ...MCP_POST_HEADERS, 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' },
-    body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
-  });
+    body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) });
   expect(initialized.status).toBe(202);
   return sessionId;
 }
@@ -108,8 +104,7 @@ describe('HTTP bodies that are not JSON-RPC', () => {
     const call = await rawHttp(gateway.url, {
       method: 'POST',
       headers,
-      body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'fixture__ok', arguments: { message: 'same session' } } }),
-    });
+      body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'fixture__ok', arguments: { message: 'same session' } } }) });
     expect(call.status).toBe(200);
     expect(call.body).toContain('ok: same session');
   });
@@ -177,8 +172,7 @@ describe('request bodies over the limit, raw', () => {
     const response = await rawHttp(gateway.url, {
       method: 'POST',
       headers: { ...MCP_POST_HEADERS, 'transfer-encoding': 'chunked' },
-      body: 'z'.repeat(4 * MAX_BODY_BYTES),
-    });
+      body: 'z'.repeat(4 * MAX_BODY_BYTES) });
     expect(response.headers['content-length']).not.toBe(String(4 * MAX_BODY_BYTES));
     expect(response.status).toBe(413);
     expect(jsonRpcError(response.body).message).toContain(`larger than ${MAX_BODY_BYTES} bytes`);
@@ -196,8 +190,7 @@ describe('an agent that goes away in the middle of a call', () => {
       method: 'POST',
       headers: { ...MCP_POST_HEADERS, 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' },
       body: JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'fixture__slow', arguments: { ms: 1_500 } } }),
-      signal: aborted.signal,
-    }).then((response) => response.text());
+      signal: aborted.signal }).then((response) => response.text());
     await waitForEntries(gateway.entries, (entries) => entries.some((entry) => entry.kind === 'tool.call' && entry.session === sessionId));
     aborted.abort(new Error('the agent went away'));
     await expect(pending).rejects.toThrow();
@@ -281,23 +274,19 @@ describe('agenttrail serve with a config file it cannot use', () => {
     {
       what: 'a field of the wrong type',
       lines: ['log:', '  db: "file:audit.db"', 'servers:', fixtureLine, '  slow:', `    command: ${JSON.stringify(process.execPath)}`, '    timeoutMs: soon'],
-      expected: /^agenttrail: bad\.yaml:7:\d+: servers\.slow\.timeoutMs: expected a positive integer/,
-    },
+      expected: /^agenttrail: bad\.yaml:7:\d+: servers\.slow\.timeoutMs: expected a positive integer/ },
     {
       what: 'a misspelt key',
       lines: ['listen:', '  port: 0', '  maxBodyByte: 1000', 'servers:', fixtureLine],
-      expected: /^agenttrail: bad\.yaml:3:\d+: listen\.maxBodyByte: .*maxBodyBytes/,
-    },
+      expected: /^agenttrail: bad\.yaml:3:\d+: listen\.maxBodyByte: .*maxBodyBytes/ },
     {
       what: 'a listen.maxBodyBytes that is not a positive integer',
       lines: ['servers:', fixtureLine, 'listen:', '  maxBodyBytes: -5'],
-      expected: /^agenttrail: bad\.yaml:4:\d+: listen\.maxBodyBytes: expected a positive integer/,
-    },
+      expected: /^agenttrail: bad\.yaml:4:\d+: listen\.maxBodyBytes: expected a positive integer/ },
     {
       what: 'broken YAML',
       lines: ['servers:', fixtureLine, '  other: { command: node', 'listen: {}'],
-      expected: /^agenttrail: bad\.yaml:\d+:\d+: invalid YAML: /,
-    },
+      expected: /^agenttrail: bad\.yaml:\d+:\d+: invalid YAML: / },
   ])('$what: exit 2 and one stderr line with file:line, the field and the problem', async ({ lines, expected }) => {
     const result = await serveWith('bad.yaml', lines);
     expect(result.code).toBe(2);

@@ -3,18 +3,23 @@
 // own `agenttrail serve` as `web`. The direct clients talk to the same server process over the same
 // transport, so what differs between the two paths is the gateway alone.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { Entry } from '../src/ledger/entry.js';
 import { testEverythingForwarding } from './fixtures/everything-forwarding-suite.js';
-import { entriesOf, expectRequestRecorded, prefixed, recordingHandlers, toolsInRevision, walkPages } from './fixtures/forwarding-cases.js';
+import {
+  expectRequestRecorded,
+  prefixed,
+  recordingHandlers,
+  toolsInRevision,
+  walkPages,
+  clientEntries,
+} from './fixtures/forwarding-cases.js';
 import type { RecordingHandlers } from './fixtures/forwarding-cases.js';
-import { connectClient } from './support/clients.js';
-import type { ClientRevision, ConnectedClient } from './support/clients.js';
-import { startGateway, waitForEntries } from './support/gateway-process.js';
+import { connectClient, REVISIONS } from './support/clients.js';
+import type { ConnectedClient } from './support/clients.js';
+import { startGateway } from './support/gateway-process.js';
 import type { RunningGateway } from './support/gateway-process.js';
 import { startEverythingHttp, startEverythingSse } from './support/upstream-servers.js';
 import type { RunningHttpServer } from './support/upstream-servers.js';
 
-const REVISIONS: readonly ClientRevision[] = ['2025-11-25', '2026-07-28'];
 const TRANSPORTS = [
   { transport: 'streamable-http', client: 'http', start: startEverythingHttp },
   { transport: 'sse', client: 'sse', start: startEverythingSse },
@@ -46,10 +51,7 @@ describe.each(TRANSPORTS)('server-everything over $transport behind agenttrail s
     let agent: ConnectedClient;
     let agentHandlers: RecordingHandlers;
     const directEverything = (): ConnectedClient => (modern ? direct.bare : direct.full);
-    const entries = async (until?: (entries: Entry[]) => boolean): Promise<Entry[]> => {
-      const mine = async () => entriesOf(await gateway.entries(), clientName);
-      return until === undefined ? mine() : waitForEntries(mine, until);
-    };
+    const entries = clientEntries(() => gateway.entries(), clientName);
 
     beforeAll(async () => {
       agentHandlers = recordingHandlers();
@@ -84,7 +86,6 @@ describe.each(TRANSPORTS)('server-everything over $transport behind agenttrail s
       direct: directEverything,
       // Consulted by the 2025 checks of upstream requests only.
       directHandlers: () => direct.fullHandlers,
-      entries,
-    });
+      entries });
   });
 });

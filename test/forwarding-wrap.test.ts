@@ -23,12 +23,11 @@ import {
   withoutEnvelope,
 } from './fixtures/forwarding-cases.js';
 import type { RecordingHandlers } from './fixtures/forwarding-cases.js';
-import { connectClient } from './support/clients.js';
+import { connectClient, REVISIONS } from './support/clients.js';
 import type { ClientRevision, ConnectedClient } from './support/clients.js';
 import { readEntries, waitForEntries, wrapLaunch } from './support/gateway-process.js';
 import { startEverythingStdio } from './support/upstream-servers.js';
 
-const REVISIONS: readonly ClientRevision[] = ['2025-11-25', '2026-07-28'];
 const LISTS = [
   ['tools/list', 'tools'],
   ['prompts/list', 'prompts'],

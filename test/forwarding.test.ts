@@ -9,11 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
-import type { Entry } from '../src/ledger/entry.js';
 import { testEverythingForwarding } from './fixtures/everything-forwarding-suite.js';
 import {
   callAndCancel,
-  entriesOf,
   expectCancelledUpstream,
   expectRequestRecorded,
   expectToolCallRecorded,
@@ -27,16 +25,16 @@ import {
   toolsInRevision,
   walkPages,
   withoutEnvelope,
+  clientEntries,
 } from './fixtures/forwarding-cases.js';
 import type { RecordingHandlers } from './fixtures/forwarding-cases.js';
-import { connectClient } from './support/clients.js';
+import { connectClient, REVISIONS } from './support/clients.js';
 import type { ClientRevision, ConnectedClient } from './support/clients.js';
-import { startGateway, waitForEntries } from './support/gateway-process.js';
+import { startGateway } from './support/gateway-process.js';
 import type { RunningGateway } from './support/gateway-process.js';
 import { memoryStdio, startEverythingStdio } from './support/upstream-servers.js';
 import type { MemoryLaunch } from './support/upstream-servers.js';
 
-const REVISIONS: readonly ClientRevision[] = ['2025-11-25', '2026-07-28'];
 
 const folder = mkdtempSync(join(tmpdir(), 'agenttrail-forwarding-'));
 const gatewayRecord = join(folder, 'through-gateway.jsonl');
@@ -61,8 +59,7 @@ beforeAll(async () => {
     startGateway({
       everything: startEverythingStdio(),
       memory: { command: gatewayMemory.command, args: gatewayMemory.args, env: gatewayMemory.env },
-      fixture: recordingServer(gatewayRecord),
-    }),
+      fixture: recordingServer(gatewayRecord) }),
     connectClient({ transport: 'stdio', server: startEverythingStdio(), revision: '2025-11-25' }),
     connectClient({ transport: 'stdio', server: startEverythingStdio(), revision: '2025-11-25', handlers: direct.fullHandlers.handlers }),
     connectClient({ transport: 'stdio', server: directMemoryLaunch, revision: '2025-11-25' }),
@@ -94,10 +91,7 @@ describe.each(REVISIONS)('a %s agent through agenttrail serve (everything, memor
   // so the upstream offers it what it offers the full direct client. A 2026 agent declares nothing
   // (the upstream requests reach that revision as input rounds, which another suite covers).
   const directEverything = (): ConnectedClient => (modern ? direct.everythingBare : direct.everythingFull);
-  const entries = async (until?: (entries: Entry[]) => boolean): Promise<Entry[]> => {
-    const mine = async () => entriesOf(await gateway.entries(), clientName);
-    return until === undefined ? mine() : waitForEntries(mine, until);
-  };
+  const entries = clientEntries(() => gateway.entries(), clientName);
 
   beforeAll(async () => {
     agentHandlers = recordingHandlers();
@@ -233,6 +227,5 @@ describe.each(REVISIONS)('a %s agent through agenttrail serve (everything, memor
     direct: directEverything,
     // Consulted by the 2025 checks of upstream requests only.
     directHandlers: () => direct.fullHandlers,
-    entries,
-  });
+    entries });
 });

@@ -5,11 +5,10 @@
 import { ProtocolError } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Entry } from '../src/ledger/entry.js';
-import { connectClient, type ClientRevision, type ConnectedClient } from './support/clients.js';
+import { connectClient, type ConnectedClient, REVISIONS } from './support/clients.js';
 import { startGateway, waitForEntries, type RunningGateway } from './support/gateway-process.js';
 import { exitsAtStartServer, misbehavingServer, rejectionOf, textsOf, within } from './support/misbehaving-servers.js';
 
-const REVISIONS: ClientRevision[] = ['2025-11-25', '2026-07-28'];
 const HANG_TIMEOUT_MS = 500;
 // Long enough that an error arriving quickly cannot be the per-request timeout.
 const FIXTURE_TIMEOUT_MS = 15_000;
@@ -41,8 +40,7 @@ describe.each(REVISIONS)('a %s agent behind the gateway', (revision) => {
       fixture: { ...misbehavingServer(), timeoutMs: FIXTURE_TIMEOUT_MS },
       slowpoke: { ...misbehavingServer(), timeoutMs: HANG_TIMEOUT_MS },
       broken: exitsAtStartServer(),
-      missing: { command: '/no/such/mcp-server-command', args: ['--stdio'] },
-    });
+      missing: { command: '/no/such/mcp-server-command', args: ['--stdio'] } });
     agent = await connectClient({ transport: 'http', url: gateway.url, revision });
   });
 

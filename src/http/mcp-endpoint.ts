@@ -99,9 +99,10 @@ export class McpEndpoint {
    * itself; the upstreams still have to be asked for the updates the gateway passes on.
    */
   private async subscribeUpstream(request: Request): Promise<void> {
-    if (request.method !== 'POST') return;
+    // 2026-07-28 requires the Mcp-Method header (the SDK refuses a request without it), so only a
+    // listen request has its body read a second time.
+    if (request.method !== 'POST' || request.headers.get('mcp-method') !== 'subscriptions/listen') return;
     const text = await request.clone().text();
-    if (!text.includes('"subscriptions/listen"')) return;
     const uris = (JSON.parse(text) as { params?: { notifications?: { resourceSubscriptions?: unknown } } }).params?.notifications?.resourceSubscriptions;
     if (Array.isArray(uris)) await this.options.gateway.subscribeForStatelessAgents(uris.filter((uri): uri is string => typeof uri === 'string'));
   }

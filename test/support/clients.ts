@@ -17,6 +17,7 @@ import type { StdioLaunch } from './upstream-servers.js';
 /** The two revisions the gateway serves downstream. `'auto'` probes `server/discover` and falls
  * back to the 2025 `initialize` handshake, as a client that does not know the server would. */
 export type ClientRevision = '2025-11-25' | '2026-07-28';
+export const REVISIONS: readonly ClientRevision[] = ['2025-11-25', '2026-07-28'];
 
 type Handler<M extends 'elicitation/create' | 'sampling/createMessage' | 'roots/list'> = (
   request: RequestTypeMap[M],
