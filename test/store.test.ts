@@ -7,6 +7,7 @@ import type { Client } from '@libsql/client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { canonicalBytes, canonicalHash } from '../src/ledger/canonical-json.js';
 import type { EntryDraft } from '../src/ledger/entry.js';
+import { generateSignerKey, parseSignerKey } from '../src/ledger/note-keys.js';
 import { openStore } from '../src/store/open-store.js';
 import type { Store } from '../src/store/open-store.js';
 
@@ -55,25 +56,30 @@ function draft(n: number, session = 'session-a'): EntryDraft {
   };
 }
 
+const signer = parseSignerKey(generateSignerKey('test.local/store'));
+
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
 describe('openStore', () => {
   it('applies migrations once, however often the database is opened', async () => {
     const [first, second] = await Promise.all([open(), open()]);
-    await (await first.appender('log-a')).append(draft(0));
+    await (await first.appender('log-a', signer)).append(draft(0));
     await first.close();
     await second.close();
     const third = await open();
 
     const migrations = await otherConnection().execute('SELECT version, name FROM schema_migrations');
-    expect(migrations.rows.map((r) => [r['version'], r['name']])).toEqual([[1, 'entries']]);
+    expect(migrations.rows.map((r) => [r['version'], r['name']])).toEqual([
+      [1, 'entries'],
+      [2, 'merkle tree and checkpoints'],
+    ]);
     expect(await third.entries('log-a')).toHaveLength(1);
   });
 
   it('works with an in-memory database, whose writer must share its one connection', async () => {
     const store = await openStore({ url: ':memory:' });
     opened.push(store);
-    const appender = await store.appender('log-a');
+    const appender = await store.appender('log-a', signer);
     await Promise.all(range(3).map((n) => appender.append(draft(n))));
     expect((await store.entries('log-a')).map((e) => e.index)).toEqual([0, 1, 2]);
   });
@@ -116,7 +122,7 @@ describe('openStore', () => {
 describe('EntryAppender', () => {
   it('group-commits 500 concurrent appends with contiguous indexes and canonical bodies', async () => {
     const store = await open();
-    const appender = await store.appender('log-a');
+    const appender = await store.appender('log-a', signer);
 
     const appended = await Promise.all(range(500).map((n) => appender.append(draft(n))));
 
@@ -143,21 +149,21 @@ describe('EntryAppender', () => {
 
   it('continues the sequence after the database is reopened', async () => {
     const first = await open();
-    const before = await first.appender('log-a');
+    const before = await first.appender('log-a', signer);
     await Promise.all(range(3).map((n) => before.append(draft(n))));
     await first.close();
 
     const second = await open();
-    const after = await second.appender('log-a');
+    const after = await second.appender('log-a', signer);
     expect((await after.append(draft(3))).index).toBe(3);
     expect((await second.entries('log-a')).map((e) => e.index)).toEqual([0, 1, 2, 3]);
   });
 
   it('keeps one sequence per log in the same database', async () => {
     const store = await open();
-    const a = await store.appender('log-a');
-    const b = await store.appender('log-b');
-    expect(await store.appender('log-a')).toBe(a);
+    const a = await store.appender('log-a', signer);
+    const b = await store.appender('log-b', signer);
+    expect(await store.appender('log-a', signer)).toBe(a);
     await Promise.all([a.append(draft(0)), b.append(draft(1)), a.append(draft(2))]);
     expect((await store.entries('log-a')).map((e) => [e.index, e.call])).toEqual([[0, 'call-0'], [1, 'call-2']]);
     expect((await store.entries('log-b')).map((e) => [e.index, e.call])).toEqual([[0, 'call-1']]);
@@ -166,7 +172,7 @@ describe('EntryAppender', () => {
 
   it('rejects a whole batch while another connection holds the write lock, then carries on without a gap', async () => {
     const store = await open({ busyTimeoutMs: 100 });
-    const appender = await store.appender('log-a');
+    const appender = await store.appender('log-a', signer);
     await Promise.all(range(2).map((n) => appender.append(draft(n))));
 
     const locker = await otherConnection().transaction('write');
@@ -187,7 +193,7 @@ describe('EntryAppender', () => {
 
   it('refuses only the entry that cannot be encoded, keeping its batch mates contiguous', async () => {
     const store = await open();
-    const appender = await store.appender('log-a');
+    const appender = await store.appender('log-a', signer);
     const outcomes = await Promise.allSettled([
       appender.append(draft(0)),
       appender.append({ ...draft(1), payload: { size: 10n } }),
@@ -203,7 +209,7 @@ describe('EntryAppender', () => {
 
   it('refuses a draft that does not match the entry schema', async () => {
     const store = await open();
-    const appender = await store.appender('log-a');
+    const appender = await store.appender('log-a', signer);
     await expect(appender.append({ ...draft(0), time: '2026-01-01 00:00' })).rejects.toThrow(
       /^audit log write failed: invalid entry: .*time/s,
     );
@@ -211,9 +217,9 @@ describe('EntryAppender', () => {
   });
 
   it('says so when a second writer appends to the same log, and leaves no gap', async () => {
-    const mine = await (await open()).appender('log-a');
+    const mine = await (await open()).appender('log-a', signer);
     await mine.append(draft(0));
-    const theirs = await (await open()).appender('log-a');
+    const theirs = await (await open()).appender('log-a', signer);
     expect((await theirs.append(draft(1))).index).toBe(1);
     await expect(mine.append(draft(2))).rejects.toThrow(
       /^audit log write failed: .*another writer appended to log "log-a"/,
@@ -223,7 +229,7 @@ describe('EntryAppender', () => {
 
   it('finishes queued appends on close and refuses appends after it', async () => {
     const store = await openStore({ url });
-    const appender = await store.appender('log-a');
+    const appender = await store.appender('log-a', signer);
     const pending = range(20).map((n) => appender.append(draft(n)));
     await store.close();
     expect((await Promise.all(pending)).map((e) => e.index)).toEqual(range(20));
@@ -235,7 +241,7 @@ describe('EntryAppender', () => {
 
   it('refuses a log name that cannot be a checkpoint origin', async () => {
     const store = await open();
-    await expect(store.appender('my log')).rejects.toThrow(
+    await expect(store.appender('my log', signer)).rejects.toThrow(
       /^invalid log name "my log": a log name \(checkpoint origin\) cannot contain spaces or "\+"$/,
     );
   });
@@ -244,7 +250,7 @@ describe('EntryAppender', () => {
 describe('Store.entries', () => {
   it('filters by session and pages with afterIndex and limit', async () => {
     const store = await open();
-    const appender = await store.appender('log-a');
+    const appender = await store.appender('log-a', signer);
     await Promise.all(range(10).map((n) => appender.append(draft(n, n % 2 === 0 ? 'even' : 'odd'))));
 
     expect((await store.entries('log-a', { session: 'odd' })).map((e) => e.index)).toEqual([1, 3, 5, 7, 9]);
@@ -257,7 +263,7 @@ describe('Store.entries', () => {
 
   it('reports a stored body that is not a valid entry, naming it', async () => {
     const store = await open();
-    const appender = await store.appender('log-a');
+    const appender = await store.appender('log-a', signer);
     await appender.append(draft(0));
     await otherConnection().execute("UPDATE entries SET body = CAST('{\"v\":2}' AS BLOB) WHERE log = 'log-a'");
     await expect(store.entries('log-a')).rejects.toThrow(/^entry 0 of log "log-a" does not match the entry schema/);

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { openStore, type Store } from '../store/open-store.js';
 import type { EntryAppender } from '../store/entry-appender.js';
+import type { NoteSigner } from '../ledger/note-keys.js';
 
 export interface AuditDatabase {
   store: Store;
@@ -18,7 +19,18 @@ export function resolveDatabaseUrl(flag: string | undefined, fromConfig: string,
   return relativeFile?.[1] === undefined || relativeFile[1] === ':memory:' ? url : `file:${resolve(relativeFile[1])}`;
 }
 
-export async function openAuditDatabase(url: string, origin: string, env: NodeJS.ProcessEnv): Promise<AuditDatabase> {
+/** Opens the database and the writer of log `origin`, which signs its checkpoints with `signer`. */
+export async function openAuditDatabase(
+  url: string,
+  origin: string,
+  signer: NoteSigner,
+  env: NodeJS.ProcessEnv,
+): Promise<AuditDatabase> {
   const store = await openStore({ url, authToken: env.AGENTTRAIL_DB_AUTH_TOKEN });
-  return { store, appender: await store.appender(origin), url };
+  try {
+    return { store, appender: await store.appender(origin, signer), url };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
 }

@@ -2,23 +2,31 @@ export const MAIN_HELP = `agenttrail — an audit gateway for MCP: agents talk t
 it forwards everything and records every exchange in a libSQL log.
 
 Usage:
-  agenttrail serve [--config FILE] [--db URL] [--host H] [--port N]
-  agenttrail wrap  [--config FILE] [--db URL] [--name NAME] -- COMMAND [ARG...]
+  agenttrail serve [--config FILE] [--db URL] [--key FILE] [--host H] [--port N]
+  agenttrail wrap  [--config FILE] [--db URL] [--key FILE] [--name NAME] -- COMMAND [ARG...]
+  agenttrail verify [--db URL] [--key VERIFIER_KEY]... [--checkpoint FILE] [--log ORIGIN] [--json]
+  agenttrail keys  init | show | rotate [--key FILE] [--origin NAME] [--config FILE] [--db URL]
   agenttrail <command> --help
   agenttrail --version
 
 Commands:
   serve   Serve MCP over Streamable HTTP, fronting the servers in the config file.
   wrap    Stand in for one stdio MCP server: a drop-in replacement for its command line.
+  verify  Check that the log is intact: every entry, the Merkle tree, every signed checkpoint.
+  keys    Create, show or rotate the key that signs the log's checkpoints.
 
-Exit codes: 0 success, 2 usage, config or I/O error (a one-line reason on stderr).
+Exit codes: 0 success, 1 verification failed, 2 usage, config or I/O error (a one-line reason
+on stderr).
 `;
 
 const DB_OPTION = `  --db URL          The audit database: file:PATH, http(s)://, libsql://. Default: $AGENTTRAIL_DB,
                     then the config's log.db, then file:agenttrail.db. $AGENTTRAIL_DB_AUTH_TOKEN
                     authenticates to a remote database.`;
 
-export const SERVE_HELP = `Usage: agenttrail serve [--config FILE] [--db URL] [--host H] [--port N]
+const KEY_OPTION = `  --key FILE        The gateway's signing key (C2SP signer key, mode 0600). Default:
+                    $AGENTTRAIL_KEY, then the config's log.key, then ./agenttrail.key.`;
+
+export const SERVE_HELP = `Usage: agenttrail serve [--config FILE] [--db URL] [--key FILE] [--host H] [--port N]
 
 Serves MCP over Streamable HTTP at http://HOST:PORT/mcp (both MCP 2025-11-25 sessions and
 2026-07-28 stateless requests), fronting every server in the config file. Tool and prompt names
@@ -28,6 +36,8 @@ if the log cannot be written, the call is refused.
 Options:
   --config FILE     The config file (YAML). Default: agenttrail.yaml in the current folder.
 ${DB_OPTION}
+${KEY_OPTION}
+                    Created on first run if it does not exist (the path is printed).
   --host H          Interface to bind. Default: the config's listen.host, else 127.0.0.1.
   --port N          TCP port (0 picks a free one). Default: the config's listen.port, else 8787.
   -h, --help        Show this help.
@@ -35,7 +45,7 @@ ${DB_OPTION}
 SIGINT or SIGTERM stops accepting requests, lets in-flight calls finish and flushes the log.
 `;
 
-export const WRAP_HELP = `Usage: agenttrail wrap [--config FILE] [--db URL] [--name NAME] -- COMMAND [ARG...]
+export const WRAP_HELP = `Usage: agenttrail wrap [--config FILE] [--db URL] [--key FILE] [--name NAME] -- COMMAND [ARG...]
 
 Starts COMMAND as a stdio MCP server and speaks MCP on this process's stdin/stdout in its place,
 recording every exchange. Put it in front of the server command in a desktop client's config:
@@ -45,6 +55,50 @@ Tool, prompt and resource names stay exactly as the server gives them.
 Options:
   --config FILE     A config file for the log settings (log.db, log.origin). Optional.
 ${DB_OPTION}
+${KEY_OPTION}
+                    Created on first run if it does not exist (the path is printed on stderr).
   --name NAME       The server's name in the log. Default: derived from COMMAND's package or file name.
+  -h, --help        Show this help.
+`;
+
+export const VERIFY_HELP = `Usage: agenttrail verify [--db URL] [--key VERIFIER_KEY]... [--checkpoint FILE] [--log ORIGIN] [--json]
+
+Recomputes every log in the database from its stored rows: each entry's leaf hash from its signed
+body (and the columns kept for queries against it), the RFC 6962 Merkle tree and its stored
+tiles, and every C2SP checkpoint: its Ed25519 signature and that its root is the root of the
+stored entries at its size (so consecutive checkpoints are consistent). Reads the log a page at a
+time; memory stays flat however long the log is.
+
+Options:
+${DB_OPTION}
+  --key VERIFIER_KEY  A verifier key (name+keyid+base64, from agenttrail keys show) the checkpoints
+                    must be signed by; repeat for several. A key rotation logged under a checkpoint
+                    signed by a given key hands trust to the new key. Without --key, the key stored
+                    with the log's first checkpoint is trusted (and the output says so).
+  --checkpoint FILE A signed checkpoint you kept earlier: the log must contain it (a rolled-back or
+                    forked database fails).
+  --log ORIGIN      Verify only this log.
+  --json            Print one JSON document: {ok, database, logs: [...], failure}.
+  -h, --help        Show this help.
+
+Exit codes: 0 every log holds, 1 something is wrong (the first bad entry, checkpoint or tile is
+named), 2 usage or I/O error.
+`;
+
+export const KEYS_HELP = `Usage: agenttrail keys init | show | rotate [--key FILE] [--origin NAME] [--config FILE] [--db URL]
+
+  init    Create the gateway's signing key (a C2SP signer key, file mode 0600) and print its
+          verifier key. Never overwrites an existing key file.
+  show    Print the verifier key (name+keyid+base64) that verifiers pass to agenttrail verify --key.
+  rotate  Make a new key, log the rotation as a key.rotated entry covered by a checkpoint that the
+          old key signs, then replace the key file. Stop the gateway first: a running gateway
+          keeps signing with the key it loaded.
+
+Options:
+${KEY_OPTION}
+  --origin NAME     The key's name (init); the log's origin (rotate). Default: the config's
+                    log.origin, else agenttrail.local/gateway.
+  --config FILE     A config file to take log.key, log.origin and log.db from.
+${DB_OPTION}
   -h, --help        Show this help.
 `;

@@ -1,13 +1,19 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { AGENTTRAIL_VERSION } from '../version.js';
-import { MAIN_HELP, SERVE_HELP, WRAP_HELP } from './help-texts.js';
+import { KEYS_HELP, MAIN_HELP, SERVE_HELP, VERIFY_HELP, WRAP_HELP } from './help-texts.js';
+import { KeysOptionsSchema, runKeys } from './keys-command.js';
 import { runServe, ServeOptionsSchema } from './serve-command.js';
 import { UsageError } from './usage-error.js';
+import { runVerify, VerifyOptionsSchema } from './verify-command.js';
 import { runWrap, WrapOptionsSchema } from './wrap-command.js';
 
 const EXIT_OK = 0;
+const EXIT_VERIFICATION_FAILED = 1;
 const EXIT_USAGE_CONFIG_IO = 2;
+
+type OptionTypes = Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
+const STRING = { type: 'string' } as const;
 
 /** Runs the `agenttrail` command line and returns its exit code. */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -24,7 +30,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
         process.stdout.write(`${AGENTTRAIL_VERSION}\n`);
         return EXIT_OK;
       case 'serve': {
-        const parsed = parseCommandLine(rest, { config: 'string', db: 'string', host: 'string', port: 'string' });
+        const parsed = parseCommandLine(rest, { config: STRING, db: STRING, key: STRING, host: STRING, port: STRING });
         if (parsed.help) return printHelp(SERVE_HELP);
         if (parsed.positionals.length > 0) throw new UsageError(`serve takes no arguments, got '${parsed.positionals[0]}'`);
         await runServe(validate(ServeOptionsSchema, parsed.values), env);
@@ -33,15 +39,35 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       case 'wrap': {
         const separator = rest.indexOf('--');
         const own = separator < 0 ? rest : rest.slice(0, separator);
-        const parsed = parseCommandLine(own, { config: 'string', db: 'string', name: 'string' });
+        const parsed = parseCommandLine(own, { config: STRING, db: STRING, key: STRING, name: STRING });
         if (parsed.help) return printHelp(WRAP_HELP);
         const serverCommand = separator < 0 ? parsed.positionals : rest.slice(separator + 1);
         if (separator >= 0 && parsed.positionals.length > 0) throw new UsageError(`unexpected argument '${parsed.positionals[0]}' before --`);
         await runWrap(validate(WrapOptionsSchema, parsed.values), serverCommand, env);
         return EXIT_OK;
       }
+      case 'keys': {
+        const parsed = parseCommandLine(rest, { key: STRING, origin: STRING, config: STRING, db: STRING });
+        if (parsed.help) return printHelp(KEYS_HELP);
+        const [action, extra] = parsed.positionals;
+        if (extra !== undefined) throw new UsageError(`keys takes one action, got also '${extra}'`);
+        await runKeys(action, validate(KeysOptionsSchema, parsed.values), env);
+        return EXIT_OK;
+      }
+      case 'verify': {
+        const parsed = parseCommandLine(rest, {
+          db: STRING,
+          key: { type: 'string', multiple: true },
+          checkpoint: STRING,
+          log: STRING,
+          json: { type: 'boolean' },
+        });
+        if (parsed.help) return printHelp(VERIFY_HELP);
+        if (parsed.positionals.length > 0) throw new UsageError(`verify takes no arguments, got '${parsed.positionals[0]}'`);
+        return (await runVerify(validate(VerifyOptionsSchema, parsed.values), env)) ? EXIT_OK : EXIT_VERIFICATION_FAILED;
+      }
       default:
-        throw new UsageError(`unknown command '${command}' (commands: serve, wrap; see agenttrail --help)`);
+        throw new UsageError(`unknown command '${command}' (commands: serve, wrap, verify, keys; see agenttrail --help)`);
     }
   } catch (error) {
     process.stderr.write(`agenttrail: ${oneLine(error)}\n`);
@@ -50,11 +76,11 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   }
 }
 
-function parseCommandLine(args: readonly string[], options: Record<string, 'string'>) {
+function parseCommandLine(args: readonly string[], options: OptionTypes) {
   try {
     const { values, positionals } = parseArgs({
       args: [...args],
-      options: { ...Object.fromEntries(Object.entries(options).map(([name, type]) => [name, { type }])), help: { type: 'boolean', short: 'h' } },
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
       allowPositionals: true,
       strict: true,
     });

@@ -6,11 +6,13 @@ import { loadConfigFile } from '../config/load-config-file.js';
 import { Gateway } from '../gateway/gateway.js';
 import { createGatewayApp } from '../http/gateway-app.js';
 import { openAuditDatabase, resolveDatabaseUrl } from './audit-database.js';
+import { loadOrCreateGatewayKey, resolveKeyPath } from './gateway-key.js';
 import { onShutdownSignal } from './shutdown.js';
 
 export const ServeOptionsSchema = z.strictObject({
   config: z.string().min(1).default('agenttrail.yaml'),
   db: z.string().min(1).optional(),
+  key: z.string().min(1).optional(),
   host: z.string().min(1).optional(),
   port: z.coerce.number<string>().int().min(0).max(65_535, 'expected a port from 0 to 65535').optional(),
 });
@@ -20,7 +22,8 @@ export type ServeOptions = z.infer<typeof ServeOptionsSchema>;
 export async function runServe(options: ServeOptions, env: NodeJS.ProcessEnv): Promise<void> {
   const { config } = await loadConfigFile(options.config, env);
   const listen = { ...config.listen, host: options.host ?? config.listen.host, port: options.port ?? config.listen.port };
-  const database = await openAuditDatabase(resolveDatabaseUrl(options.db, config.log.db, env), config.log.origin, env);
+  const signer = await loadOrCreateGatewayKey(resolveKeyPath(options.key, config.log.key, env), config.log.origin);
+  const database = await openAuditDatabase(resolveDatabaseUrl(options.db, config.log.db, env), config.log.origin, signer, env);
   const gateway = new Gateway({
     servers: new Map(Object.entries(config.servers)),
     separator: config.naming.separator,

@@ -6,12 +6,14 @@ import { defaultConfig, stdioServerConfigSchema } from '../config/config-schema.
 import { loadConfigFile } from '../config/load-config-file.js';
 import { Gateway } from '../gateway/gateway.js';
 import { openAuditDatabase, resolveDatabaseUrl } from './audit-database.js';
+import { loadOrCreateGatewayKey, resolveKeyPath } from './gateway-key.js';
 import { onShutdownSignal } from './shutdown.js';
 import { UsageError } from './usage-error.js';
 
 export const WrapOptionsSchema = z.strictObject({
   config: z.string().min(1).optional(),
   db: z.string().min(1).optional(),
+  key: z.string().min(1).optional(),
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, 'expected letters, digits, "_" and "-"').optional(),
 });
 export type WrapOptions = z.infer<typeof WrapOptionsSchema>;
@@ -25,7 +27,8 @@ export async function runWrap(options: WrapOptions, command: readonly string[], 
   // The wrapped server gets this process's whole environment: a desktop client sets the server's
   // variables (API tokens and the like) on the command it starts, which is now this one.
   const server = stdioServerConfigSchema.parse({ command: program, args, env: definedValues(env) });
-  const database = await openAuditDatabase(resolveDatabaseUrl(options.db, config.log.db, env), config.log.origin, env);
+  const signer = await loadOrCreateGatewayKey(resolveKeyPath(options.key, config.log.key, env), config.log.origin);
+  const database = await openAuditDatabase(resolveDatabaseUrl(options.db, config.log.db, env), config.log.origin, signer, env);
   const gateway = new Gateway({
     servers: new Map([[name, server]]),
     separator: config.naming.separator,

@@ -2,7 +2,8 @@ import { z } from 'zod';
 
 /** Who made the request an entry records. Loose so that later versions can add identity fields. */
 export const AgentIdentitySchema = z.looseObject({
-  transport: z.enum(['stdio', 'http']),
+  /** 'cli' for what an operator does with the agenttrail command, e.g. rotating a key. */
+  transport: z.enum(['stdio', 'http', 'cli']),
   /** The MCP protocol revision the agent negotiated, e.g. '2025-11-25'. */
   protocol: z.string().optional(),
   client: z.object({ name: z.string(), version: z.string() }).optional(),

@@ -1,16 +1,28 @@
 import type { Client, InStatement } from '@libsql/client';
 import { z } from 'zod';
 import { canonicalBytes } from '../ledger/canonical-json.js';
+import { formatCheckpoint } from '../ledger/checkpoint.js';
 import { EntryDraftSchema } from '../ledger/entry.js';
 import type { Entry, EntryDraft } from '../ledger/entry.js';
+import { leafHash } from '../ledger/merkle-hash.js';
+import type { NoteSigner } from '../ledger/note-keys.js';
+import { signNote } from '../ledger/signed-note.js';
+import type { TileFrontier } from '../ledger/tile-frontier.js';
+import { insertCheckpoint, readLatestCheckpointSize } from './checkpoint-queries.js';
+import { readStoredLeaves } from './entry-queries.js';
+import { readFrontier, writeTile } from './tile-queries.js';
 
-/** The single writer of one log: gives entries their indexes and makes them durable. */
+/**
+ * The single writer of one log. Each entry goes through the life cycle of a transparency log:
+ * sequenced (given the next index), integrated (a leaf of the Merkle tree, its tiles updated) and
+ * checkpointed (covered by a signed checkpoint), all in the one transaction that makes it durable.
+ */
 export interface EntryAppender {
   readonly log: string;
   /**
-   * Resolves once the entry is committed, with the index it was given. Rejects with an
-   * AuditLogWriteError when it could not be written; the caller must then treat the action as
-   * unrecorded (refuse it when failing closed).
+   * Resolves once the entry is committed and covered by a signed checkpoint, with the index it was
+   * given. Rejects with an AuditLogWriteError when it could not be written; the caller must then
+   * treat the action as unrecorded (refuse it when failing closed).
    */
   append(draft: EntryDraft): Promise<Entry>;
   stats(): AppenderStats;
@@ -57,7 +69,11 @@ export interface WriterConnection {
   readonly replaceable: boolean;
 }
 
-export async function createEntryAppender(connection: WriterConnection, log: string): Promise<EntryAppender> {
+export async function createEntryAppender(
+  connection: WriterConnection,
+  log: string,
+  signer: NoteSigner,
+): Promise<EntryAppender> {
   const parsed = LogNameSchema.safeParse(log);
   if (!parsed.success) {
     throw new Error(`invalid log name ${JSON.stringify(log)}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
@@ -65,7 +81,7 @@ export async function createEntryAppender(connection: WriterConnection, log: str
   const name = parsed.data;
   const client = await connection.open();
   try {
-    return new GroupCommitAppender(connection, client, name, await readLogSize(client, name));
+    return new GroupCommitAppender(connection, client, name, signer, await integrateLog(client, name, signer));
   } catch (error) {
     if (connection.replaceable) client.close();
     throw error;
@@ -78,10 +94,10 @@ interface QueuedAppend {
   readonly reject: (error: Error) => void;
 }
 
-interface StagedEntry {
+interface SequencedEntry {
   readonly queued: QueuedAppend;
   readonly entry: Entry;
-  readonly statement: InStatement;
+  readonly body: Uint8Array;
 }
 
 /**
@@ -92,8 +108,9 @@ interface StagedEntry {
 class GroupCommitAppender implements EntryAppender {
   readonly log: string;
   readonly #connection: WriterConnection;
+  readonly #signer: NoteSigner;
   #client: Client | null;
-  #size: number;
+  #tree: TileFrontier;
   #queue: QueuedAppend[] = [];
   #draining: Promise<void> | null = null;
   #closed = false;
@@ -104,11 +121,12 @@ class GroupCommitAppender implements EntryAppender {
   #failedFlushes = 0;
   #appended = 0;
 
-  constructor(connection: WriterConnection, client: Client, log: string, size: number) {
+  constructor(connection: WriterConnection, client: Client, log: string, signer: NoteSigner, tree: TileFrontier) {
     this.#connection = connection;
     this.#client = client;
     this.log = log;
-    this.#size = size;
+    this.#signer = signer;
+    this.#tree = tree;
   }
 
   append(draft: EntryDraft): Promise<Entry> {
@@ -130,7 +148,7 @@ class GroupCommitAppender implements EntryAppender {
       flushes: this.#flushes,
       failedFlushes: this.#failedFlushes,
       appended: this.#appended,
-      size: this.#size,
+      size: this.#tree.size,
     };
   }
 
@@ -164,28 +182,49 @@ class GroupCommitAppender implements EntryAppender {
       return;
     }
 
-    const staged = this.#stage(batch);
-    if (staged.length === 0) return;
+    const sequenced = this.#sequence(batch);
+    if (sequenced.length === 0) return;
+    let commit: { statements: InStatement[]; tree: TileFrontier };
     try {
-      await client.batch(
-        staged.map((s) => s.statement),
-        'write',
+      commit = this.#integrateAndCheckpoint(sequenced);
+    } catch (error) {
+      this.#failedFlushes++;
+      rejectAll(
+        sequenced.map((s) => s.queued),
+        new AuditLogWriteError(`cannot sign the checkpoint of log "${this.log}": ${messageOf(error)}`, { cause: error }),
       );
+      return;
+    }
+    try {
+      await client.batch(commit.statements, 'write');
     } catch (error) {
       this.#failedFlushes++;
       this.#recovering = true;
       const failure = new AuditLogWriteError(describeDatabaseError(error, this.log), { cause: error });
       rejectAll(
-        staged.map((s) => s.queued),
+        sequenced.map((s) => s.queued),
         failure,
       );
       return;
     }
-    // Only a committed batch moves the counter, so a failed one leaves no gap in the indexes.
-    this.#size += staged.length;
+    // Only a committed batch moves the tree, so a failed one leaves no gap in the indexes.
+    this.#tree = commit.tree;
     this.#flushes++;
-    this.#appended += staged.length;
-    for (const s of staged) s.queued.resolve(s.entry);
+    this.#appended += sequenced.length;
+    for (const s of sequenced) s.queued.resolve(s.entry);
+  }
+
+  /** The statements of one commit: the entries, the tiles they changed, the signed checkpoint. */
+  #integrateAndCheckpoint(sequenced: readonly SequencedEntry[]): { statements: InStatement[]; tree: TileFrontier } {
+    const { frontier, changed } = this.#tree.append(sequenced.map((s) => leafHash(s.body)));
+    return {
+      statements: [
+        ...sequenced.map((s) => insertEntry(this.log, s.entry, s.body)),
+        ...changed.map((tile) => writeTile(this.log, tile)),
+        signedCheckpoint(this.log, frontier, this.#signer),
+      ],
+      tree: frontier,
+    };
   }
 
   async #usableClient(): Promise<Client> {
@@ -197,27 +236,56 @@ class GroupCommitAppender implements EntryAppender {
     }
     const client = this.#client;
     if (client === null) throw new Error(`the writer of log "${this.log}" has no database connection`);
-    this.#size = await readLogSize(client, this.log);
+    this.#tree = await integrateLog(client, this.log, this.#signer);
     this.#recovering = false;
     return client;
   }
 
   /** Gives indexes in queue order; an entry that cannot be encoded is rejected on its own. */
-  #stage(batch: QueuedAppend[]): StagedEntry[] {
-    const staged: StagedEntry[] = [];
+  #sequence(batch: QueuedAppend[]): SequencedEntry[] {
+    const sequenced: SequencedEntry[] = [];
     for (const queued of batch) {
-      const entry: Entry = { ...queued.draft, index: this.#size + staged.length };
-      let body: Uint8Array;
+      const entry: Entry = { ...queued.draft, index: this.#tree.size + sequenced.length };
       try {
-        body = canonicalBytes(entry);
+        sequenced.push({ queued, entry, body: canonicalBytes(entry) });
       } catch (error) {
-        queued.reject(new AuditLogWriteError(error instanceof Error ? error.message : String(error), { cause: error }));
-        continue;
+        queued.reject(new AuditLogWriteError(messageOf(error), { cause: error }));
       }
-      staged.push({ queued, entry, statement: insertEntry(this.log, entry, body) });
     }
-    return staged;
+    return sequenced;
   }
+}
+
+/**
+ * Loads the tree's right edge as of the latest checkpoint, then integrates and checkpoints any
+ * entries stored after it (a log written before the tree existed). Refuses a log whose checkpoint
+ * covers entries that are no longer stored: appending to it would hide the loss.
+ */
+async function integrateLog(client: Client, log: string, signer: NoteSigner): Promise<TileFrontier> {
+  const checkpointed = await readLatestCheckpointSize(client, log);
+  const stored = await readLogSize(client, log);
+  if (stored < checkpointed) {
+    throw new AuditLogWriteError(
+      `log "${log}" has a signed checkpoint for ${checkpointed} entries but only ${stored} are stored; ` +
+        'entries were removed: run `agenttrail verify` and restore the database from a backup before writing to it',
+    );
+  }
+  let tree = await readFrontier(client, log, checkpointed);
+  if (stored === checkpointed) return tree;
+  const changed = new Map<string, InStatement>();
+  for await (const page of readStoredLeaves(client, log, { from: checkpointed, to: stored })) {
+    const step = tree.append(page.map((row) => leafHash(row.body)));
+    tree = step.frontier;
+    for (const tile of step.changed) changed.set(`${tile.level}/${tile.index}`, writeTile(log, tile));
+  }
+  await client.batch([...changed.values(), signedCheckpoint(log, tree, signer)], 'write');
+  return tree;
+}
+
+function signedCheckpoint(log: string, tree: TileFrontier, signer: NoteSigner): InStatement {
+  const root = tree.root();
+  const note = signNote(formatCheckpoint({ origin: log, size: tree.size, root, extensions: [] }), [signer]);
+  return insertCheckpoint({ log, size: tree.size, root, key: signer.verifierKey, note });
 }
 
 function insertEntry(log: string, entry: Entry, body: Uint8Array): InStatement {
@@ -250,8 +318,12 @@ function rejectAll(batch: readonly QueuedAppend[], error: Error): void {
   for (const queued of batch) queued.reject(error);
 }
 
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 function describeDatabaseError(error: unknown, log: string): string {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   const codes =
     typeof error === 'object' && error !== null
       ? [(error as { code?: unknown }).code, (error as { extendedCode?: unknown }).extendedCode]

@@ -30,6 +30,31 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX entries_by_call ON entries (log, call)',
     ],
   },
+  {
+    version: 2,
+    name: 'merkle tree and checkpoints',
+    statements: [
+      // One row per tile (see src/ledger/tiles.ts); the right-most tile of each level is rewritten
+      // as it grows, which keeps every hash a proof for an earlier tree size needs (a prefix).
+      `CREATE TABLE tiles (
+        log TEXT NOT NULL,
+        level INTEGER NOT NULL,
+        idx INTEGER NOT NULL,
+        hashes BLOB NOT NULL,
+        PRIMARY KEY (log, level, idx)
+      )`,
+      // Checkpoints are never updated or deleted. size and root repeat the signed note for queries;
+      // key is the signer's verifier key, so a verifier without one of its own can start somewhere.
+      `CREATE TABLE checkpoints (
+        log TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        root BLOB NOT NULL,
+        key TEXT NOT NULL,
+        note TEXT NOT NULL,
+        PRIMARY KEY (log, size)
+      )`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;

@@ -4,20 +4,46 @@ import { connectDatabase, explainOpenFailure, isInMemoryUrl, redactUrl, StoreOpe
 import type { DatabaseOptions } from './database-connection.js';
 import { createEntryAppender } from './entry-appender.js';
 import type { EntryAppender, WriterConnection } from './entry-appender.js';
-import { queryEntries, queryLogNames } from './entry-queries.js';
-import type { EntryQuery } from './entry-queries.js';
+import type { NoteSigner } from '../ledger/note-keys.js';
+import { readCheckpoint, readCheckpoints } from './checkpoint-queries.js';
+import type { StoredCheckpoint } from './checkpoint-queries.js';
+import { findColumnMismatch, queryEntries, queryLogNames, readLeavesOfKind, readStoredLeaves } from './entry-queries.js';
+import type { ColumnMismatch, EntryQuery, StoredLeaf } from './entry-queries.js';
 import { applyMigrations } from './migrations.js';
+import { proveConsistency, proveInclusion } from './proof-queries.js';
+import { readStoredTiles, readTopTileLevel } from './tile-queries.js';
+import type { StoredTile } from './tile-queries.js';
 
 export type StoreOptions = DatabaseOptions;
 
-/** The audit database: one writer per log, plus the read side reviewers use. */
-export interface Store {
+/** What a verifier reads: every stored row of a log, in order, a page at a time. */
+export interface LogRows {
+  entryRows(log: string): AsyncIterable<StoredLeaf[]>;
+  entriesOfKind(log: string, kind: string): Promise<StoredLeaf[]>;
+  findColumnMismatch(log: string): Promise<ColumnMismatch | undefined>;
+  checkpointRows(log: string): AsyncIterable<StoredCheckpoint[]>;
+  /** The tiles of one tile level (0 holds the leaf hashes) in index order. */
+  tileRows(log: string, level: number): AsyncIterable<StoredTile[]>;
+  /** The highest tile level stored for the log; -1 when there is none. */
+  topTileLevel(log: string): Promise<number>;
+}
+
+/** The audit database: one writer per log, plus the read side reviewers and verifiers use. */
+export interface Store extends LogRows {
   /** The database URL, with any auth token redacted. */
   readonly url: string;
-  /** The writer of a log (a checkpoint origin). The same appender is returned for the same log. */
-  appender(log: string): Promise<EntryAppender>;
+  /**
+   * The writer of a log (a checkpoint origin), signing its checkpoints with `signer`. The same
+   * appender is returned for the same log.
+   */
+  appender(log: string, signer: NoteSigner): Promise<EntryAppender>;
   entries(log: string, query?: EntryQuery): Promise<Entry[]>;
+  /** The names of the logs in the database. */
   logs(): Promise<string[]>;
+  /** The checkpoint of the log at exactly `size` entries, or its latest when size is omitted. */
+  checkpoint(log: string, size?: number): Promise<StoredCheckpoint | undefined>;
+  inclusionProof(log: string, index: number, size: number): Promise<Uint8Array[]>;
+  consistencyProof(log: string, size1: number, size2: number): Promise<Uint8Array[]>;
   /** Waits for queued appends, then closes the database. */
   close(): Promise<void>;
 }
@@ -46,10 +72,10 @@ class LibsqlStore implements Store {
     this.url = redactUrl(options.url);
   }
 
-  appender(log: string): Promise<EntryAppender> {
+  appender(log: string, signer: NoteSigner): Promise<EntryAppender> {
     let appender = this.#appenders.get(log);
     if (appender === undefined) {
-      appender = createEntryAppender(this.#writerConnection(), log);
+      appender = createEntryAppender(this.#writerConnection(), log, signer);
       this.#appenders.set(log, appender);
       // A failed start (e.g. the database was briefly locked) must not stick to the log forever.
       appender.catch(() => this.#appenders.delete(log));
@@ -63,6 +89,42 @@ class LibsqlStore implements Store {
 
   logs(): Promise<string[]> {
     return queryLogNames(this.#client);
+  }
+
+  checkpoint(log: string, size?: number): Promise<StoredCheckpoint | undefined> {
+    return readCheckpoint(this.#client, log, size);
+  }
+
+  inclusionProof(log: string, index: number, size: number): Promise<Uint8Array[]> {
+    return proveInclusion(this.#client, log, index, size);
+  }
+
+  consistencyProof(log: string, size1: number, size2: number): Promise<Uint8Array[]> {
+    return proveConsistency(this.#client, log, size1, size2);
+  }
+
+  entryRows(log: string): AsyncIterable<StoredLeaf[]> {
+    return readStoredLeaves(this.#client, log, { from: 0 });
+  }
+
+  entriesOfKind(log: string, kind: string): Promise<StoredLeaf[]> {
+    return readLeavesOfKind(this.#client, log, kind);
+  }
+
+  findColumnMismatch(log: string): Promise<ColumnMismatch | undefined> {
+    return findColumnMismatch(this.#client, log);
+  }
+
+  checkpointRows(log: string): AsyncIterable<StoredCheckpoint[]> {
+    return readCheckpoints(this.#client, log);
+  }
+
+  tileRows(log: string, level: number): AsyncIterable<StoredTile[]> {
+    return readStoredTiles(this.#client, log, level);
+  }
+
+  topTileLevel(log: string): Promise<number> {
+    return readTopTileLevel(this.#client, log);
   }
 
   async close(): Promise<void> {

@@ -40,7 +40,7 @@ export async function startGateway(servers: Record<string, UpstreamConfig>, over
   const folder = mkdtempSync(join(tmpdir(), 'agenttrail-gateway-'));
   const db = `file:${join(folder, 'audit.db')}`;
   const config = {
-    log: { db, ...overrides.log },
+    log: { db, key: 'gateway.key', ...overrides.log },
     listen: { port: 0, ...overrides.listen },
     ...(overrides.naming ? { naming: overrides.naming } : {}),
     servers,
@@ -80,9 +80,14 @@ export async function startGateway(servers: Record<string, UpstreamConfig>, over
 export function wrapLaunch(server: StdioLaunch, db: string, extraArgs: string[] = []): StdioLaunch {
   return {
     command: process.execPath,
-    args: [AGENTTRAIL_BIN, 'wrap', '--db', db, ...extraArgs, '--', server.command, ...server.args],
+    args: [AGENTTRAIL_BIN, 'wrap', '--db', db, '--key', keyFileBeside(db), ...extraArgs, '--', server.command, ...server.args],
     ...(server.env ? { env: server.env } : {}),
   };
+}
+
+/** The gateway key a test keeps next to its `file:` database. */
+export function keyFileBeside(db: string): string {
+  return join(dirname(db.replace(/^file:/, '')), 'gateway.key');
 }
 
 export async function readEntries(db: string, origin = DEFAULT_ORIGIN): Promise<Entry[]> {
