@@ -18,7 +18,7 @@ import type { InputRounds } from './input-rounds.js';
 import { encodeListCursor, decodeListCursor } from './list-cursor.js';
 import type { QualifiedNames } from './qualified-names.js';
 import type { CallRecorder, RecordedCall, SessionIdentity } from './call-recorder.js';
-import { roundStateOf, type RoundStates } from './round-states.js';
+import { roundStateOf, type RoundStates, type RoundTarget } from './round-states.js';
 import type { UpstreamRequestOptions } from './upstream-connection.js';
 import type { UpstreamSet } from './upstream-set.js';
 
@@ -136,9 +136,11 @@ class Forwarder {
       signal: ctx.mcpReq.signal,
     };
     const forwarded = { ...params, name: target.name };
-    if (await this.passesRoundsThrough(upstreams, target.server)) return this.passRoundThrough(ctx, upstreams, call, target.server, target.name, method, forwarded);
+    const where = { server: target.server, target: target.name };
+    const states = await this.passesRoundsThrough(upstreams, target.server);
+    if (states) return this.passRoundThrough(states, ctx, upstreams, call, where, method, forwarded);
     return (
-      this.acrossInputRounds(ctx, call, target.server, target.name, method, forwarded) ??
+      this.acrossInputRounds(ctx, call, where, method, forwarded) ??
       this.context.recorder.record(this.context.identityFor(ctx), call, () => this.call(ctx, upstreams, target.server, method, forwarded))
     );
   }
@@ -150,18 +152,25 @@ class Forwarder {
     if (method !== 'resources/read') {
       return this.context.recorder.record(this.context.identityFor(ctx), call, () => this.call(ctx, upstreams, server, method, params));
     }
-    if (await this.passesRoundsThrough(upstreams, server)) return this.passRoundThrough(ctx, upstreams, call, server, params.uri, method, params);
+    const where = { server, target: params.uri };
+    const states = await this.passesRoundsThrough(upstreams, server);
+    if (states) return this.passRoundThrough(states, ctx, upstreams, call, where, method, params);
     return (
-      this.acrossInputRounds(ctx, call, server, params.uri, method, params) ??
+      this.acrossInputRounds(ctx, call, where, method, params) ??
       this.context.recorder.record(this.context.identityFor(ctx), call, () => this.call(ctx, upstreams, server, method, params))
     );
   }
 
-  /** A 2026-07-28 agent and an upstream that speaks 2026-07-28 to the gateway: rounds pass through. */
-  private async passesRoundsThrough(upstreams: UpstreamSet, server: string): Promise<boolean> {
-    if (!this.context.interactive) return false;
+  /**
+   * A 2026-07-28 agent and an upstream that speaks 2026-07-28 to the gateway: rounds pass through,
+   * sealed with what this returns. Undefined: they do not.
+   */
+  private async passesRoundsThrough(upstreams: UpstreamSet, server: string): Promise<RoundStates | undefined> {
+    const interactive = this.context.interactive;
+    if (!interactive) return undefined;
     // An upstream that cannot be reached is left to the usual path, which records why.
-    return upstreams.connection(server).speaksModern().catch(() => false);
+    const modern = await upstreams.connection(server).speaksModern().catch(() => false);
+    return modern ? interactive.states : undefined;
   }
 
   /**
@@ -170,23 +179,24 @@ class Forwarder {
    * an exchange of its own in the log; the agent's answers are in its request entry.
    */
   private passRoundThrough(
+    states: RoundStates,
     ctx: ServerContext,
     upstreams: UpstreamSet,
     call: RecordedCall,
-    server: string,
-    target: string,
+    where: RoundTarget,
     method: RequestMethod,
     params: Record<string, unknown>,
   ): Promise<Result> {
-    const states = this.context.interactive!.states;
+    const { server, target } = where;
     const { inputResponses } = ctx.mcpReq;
     const echoed = ctx.mcpReq.requestState<unknown>();
-    const round: RecordedCall = {
-      ...call,
-      payload: { ...(call.payload as Record<string, unknown>), ...(inputResponses ? { inputResponses } : {}), ...(echoed === undefined ? {} : { requestState: echoed }) },
+    const answers = {
+      ...(inputResponses ? { inputResponses } : {}),
+      ...(echoed === undefined ? {} : { requestState: echoed }),
     };
+    const round: RecordedCall = { ...call, payload: { ...(call.payload as Record<string, unknown>), ...answers } };
     return this.context.recorder.record(this.context.identityFor(ctx), round, async () => {
-      const earlier = roundStateOf(ctx, 'upstream', server, target);
+      const earlier = roundStateOf(ctx, 'upstream', where);
       const sent = { ...params, ...(inputResponses ? { inputResponses } : {}), ...(earlier ? { requestState: earlier.state } : {}) };
       const result = await this.call(ctx, upstreams, server, method, sent, { allowInputRequired: true });
       if (!isInputRequiredResult(result) || result.requestState === undefined) return result;
@@ -198,19 +208,13 @@ class Forwarder {
    * A 2026-07-28 agent that can answer questions gets its call run on upstream connections lent to
    * it alone, across as many input rounds as the upstream asks questions. Undefined: not applicable.
    */
-  private acrossInputRounds(
-    ctx: ServerContext,
-    call: RecordedCall,
-    server: string,
-    target: string,
-    method: RequestMethod,
-    params: Record<string, unknown>,
-  ): Promise<Result> | undefined {
+  private acrossInputRounds(ctx: ServerContext, call: RecordedCall, where: RoundTarget, method: RequestMethod, params: Record<string, unknown>): Promise<Result> | undefined {
     const interactive = this.context.interactive;
     const capabilities = interactive?.declared(ctx);
     if (!interactive || !capabilities) return undefined;
     const who = this.context.identityFor(ctx);
-    return interactive.rounds.serve(ctx, { server, target }, (rounds) => {
+    const { server } = where;
+    return interactive.rounds.serve(ctx, where, (rounds) => {
       const lent = interactive.lend(capabilities, (asking, question) =>
         this.context.recorder.record(
           who,

@@ -1,5 +1,5 @@
 import { ProtocolError, ProtocolErrorCode, inputRequired, type Result, type ServerContext } from '@modelcontextprotocol/server';
-import { BRIDGED_ROUND_SECONDS, roundStateOf, type RoundStates } from './round-states.js';
+import { BRIDGED_ROUND_SECONDS, roundStateOf, type RoundStates, type RoundTarget } from './round-states.js';
 
 /** A request an upstream sent while serving a call: elicitation/create, sampling/createMessage, roots/list. */
 export interface UpstreamQuestion {
@@ -17,12 +17,6 @@ export interface RoundContext {
   readonly signal: AbortSignal;
 }
 
-/** The upstream call a round belongs to: its upstream server and the tool, prompt or resource it serves. */
-export interface RoundTarget {
-  server: string;
-  target: string;
-}
-
 type CallEvent = { kind: 'question'; key: string; question: UpstreamQuestion } | { kind: 'done'; result: Result } | { kind: 'failed'; error: unknown };
 
 /**
@@ -38,7 +32,7 @@ export class InputRounds {
 
   /** Serves one round: starts the call (first round) or answers its open question (a retry). */
   async serve(ctx: ServerContext, target: RoundTarget, start: (call: RoundContext) => Promise<Result>): Promise<Result> {
-    const state = roundStateOf(ctx, 'bridge', target.server, target.target);
+    const state = roundStateOf(ctx, 'bridge', target);
     let call: PendingCall;
     if (state === undefined) {
       call = new PendingCall(ctx, start, () => this.#calls.delete(call.id));

@@ -14,6 +14,9 @@ const RoundStateSchema = z.discriminatedUnion('via', [
 ]);
 export type RoundState = z.infer<typeof RoundStateSchema>;
 
+/** The upstream call a round belongs to: its server, and the tool, prompt or resource (its own name or uri). */
+export type RoundTarget = Pick<RoundState, 'server' | 'target'>;
+
 // A bridged round holds an upstream call open, so an agent that does not come back within this lets it go.
 export const BRIDGED_ROUND_SECONDS = 600;
 // An upstream's own state has its own expiry; the gateway's seal only has to outlive a person's answer.
@@ -53,8 +56,7 @@ export class RoundStates {
 export function roundStateOf<Via extends RoundState['via']>(
   ctx: ServerContext,
   via: Via,
-  server: string,
-  target: string,
+  { server, target }: RoundTarget,
 ): Extract<RoundState, { via: Via }> | undefined {
   const state = ctx.mcpReq.requestState<RoundState>();
   if (state === undefined) return undefined;
