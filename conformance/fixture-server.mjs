@@ -21,7 +21,7 @@ import {
   isLegacyRequest,
   localhostAllowedHostnames,
 } from '@modelcontextprotocol/server';
-import { StdioServerTransport } from '@modelcontextprotocol/server/stdio';
+import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { z } from 'zod';
 
 // 1x1 red PNG and a minimal WAV: the suite only checks type, mimeType and that data is base64.
@@ -439,8 +439,10 @@ function registerPrompts(server) {
   }));
 }
 
-async function serveStdio() {
-  await createFixtureServer().connect(new StdioServerTransport());
+// Both revisions on stdio too: the opening message (initialize or server/discover) picks the era
+// of the connection, and one fixture instance serves it.
+function serveBothEras() {
+  serveStdio(() => createFixtureServer());
 }
 
 // Both revisions on one endpoint, as the gateway does it: 2025-era clients get a sessionful
@@ -481,7 +483,7 @@ if (args.includes('--http')) {
   const portIndex = args.indexOf('--port');
   await serveHttp(portIndex === -1 ? 0 : Number(args[portIndex + 1]));
 } else if (args.includes('--stdio')) {
-  await serveStdio();
+  serveBothEras();
 } else {
   process.stderr.write('usage: fixture-server.mjs --stdio | --http [--port N]\n');
   process.exit(2);

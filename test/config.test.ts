@@ -80,8 +80,9 @@ describe('defaults', () => {
       listen: { host: '127.0.0.1', port: 8787, path: '/mcp', maxBodyBytes: 4 * 1024 * 1024, allowedHosts: [], allowedOrigins: [] },
       naming: { separator: '__', prefix: true },
       servers: {
-        local: { command: 'node', args: [], env: {}, timeoutMs: 60_000 },
-        remote: { url: 'http://127.0.0.1:3001/mcp', transport: 'streamable-http', headers: {}, timeoutMs: 60_000 },
+        // A stdio server is not probed for its revision unless asked to (a probe starts it twice).
+        local: { command: 'node', args: [], env: {}, timeoutMs: 60_000, protocol: '2025-11-25' },
+        remote: { url: 'http://127.0.0.1:3001/mcp', transport: 'streamable-http', headers: {}, timeoutMs: 60_000, protocol: 'auto' },
       },
     });
   });
@@ -166,6 +167,11 @@ describe('problems are reported at their line, with the field and what is wrong'
       '    timeoutMs: abc',
     ]);
     expect(error.message).toBe('agenttrail.yaml:7:5: servers.files.timeoutMs: expected a positive integer, got "abc"');
+  });
+
+  it('a protocol revision the gateway does not know', () => {
+    const error = errorFor(['servers:', '  fixture:', '    command: node', '    protocol: 2026']);
+    expect(error.message).toBe('agenttrail.yaml:4:5: servers.fixture.protocol: expected "auto", "2025-11-25" or "2026-07-28", got 2026');
   });
 
   it('a server name with a space, and one containing the separator', () => {

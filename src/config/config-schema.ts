@@ -104,6 +104,20 @@ export const namingConfigSchema = z
   .prefault({})
   .describe('How upstream names are prefixed behind the gateway.');
 
+// Saying which revision a server speaks saves asking it (server/discover), which over stdio costs a
+// second, throw-away start of the server.
+function protocolSchema(fallback: 'auto' | '2025-11-25', defaultReason: string) {
+  return z
+    .enum(['auto', '2025-11-25', '2026-07-28'], 'expected "auto", "2025-11-25" or "2026-07-28"')
+    .default(fallback)
+    .describe(
+      'MCP revision spoken to this server for agents on 2026-07-28: "2026-07-28" (the server supports it; its input requests reach ' +
+        'the agent as it wrote them), "2025-11-25" (the gateway turns the server\'s requests into input rounds, one question per round) ' +
+        'or "auto" (ask the server first with server/discover; a stdio server is started one extra time for that). Agents on ' +
+        `2025-11-25 are always served over 2025-11-25. ${defaultReason}`,
+    );
+}
+
 export const stdioServerConfigSchema = z
   .strictObject({
     command: z.string().min(1, 'expected a command to run').describe('Program to start; the server speaks MCP on its stdin/stdout.'),
@@ -121,6 +135,7 @@ export const stdioServerConfigSchema = z
       .optional()
       .describe("Working folder of the server; relative to this file's folder. Default: the gateway's working folder."),
     timeoutMs: timeoutMsSchema,
+    protocol: protocolSchema('2025-11-25', 'Default 2025-11-25: the published stdio servers speak only 2025-11-25.'),
   })
   .describe('An MCP server that the gateway starts and talks to over stdio.');
 
@@ -139,6 +154,7 @@ export const httpServerConfigSchema = z
       .default({})
       .describe('HTTP headers sent with every request, e.g. Authorization: "Bearer ${TOKEN}".'),
     timeoutMs: timeoutMsSchema,
+    protocol: protocolSchema('auto', 'Default auto: over HTTP the probe is one request.'),
   })
   .describe('An MCP server that the gateway reaches over HTTP.');
 

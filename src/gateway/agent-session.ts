@@ -101,7 +101,7 @@ export class AgentSession implements UpstreamBridge {
   }
 
   private upstreams(ctx: ServerContext): UpstreamSet {
-    this.#upstreams ??= this.gateway.openUpstreams(this.declaredCapabilities(ctx), this);
+    this.#upstreams ??= this.gateway.openUpstreams(this.declaredCapabilities(ctx), this, 'legacy');
     return this.#upstreams;
   }
 

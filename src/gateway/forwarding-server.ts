@@ -2,6 +2,7 @@ import {
   ProtocolError,
   ProtocolErrorCode,
   Server,
+  isInputRequiredResult,
   type Implementation,
   type Notification,
   type Progress,
@@ -17,6 +18,8 @@ import type { InputRounds } from './input-rounds.js';
 import { encodeListCursor, decodeListCursor } from './list-cursor.js';
 import type { QualifiedNames } from './qualified-names.js';
 import type { CallRecorder, RecordedCall, SessionIdentity } from './call-recorder.js';
+import { roundStateOf, type RoundStates, type RoundTarget } from './round-states.js';
+import type { UpstreamRequestOptions } from './upstream-connection.js';
 import type { UpstreamSet } from './upstream-set.js';
 
 /** What a forwarding server needs from the session or request it serves. */
@@ -30,9 +33,14 @@ export interface ForwardingContext {
   whileCalling?<T>(server: string, ctx: ServerContext, run: () => Promise<T>): Promise<T>;
   /** For 2026-07-28 agents: calls whose upstream may ask the agent something run across input rounds. */
   interactive?: InteractiveCalls;
+  /** For 2026-07-28 agents: the `_meta` envelope keys of the agent's request that go upstream with it. */
+  upstreamEnvelope?(ctx: ServerContext): Record<string, unknown>;
 }
 
 export interface InteractiveCalls {
+  /** Seals the requestState the agent echoes, so that a round stays with the upstream call it belongs to. */
+  states: RoundStates;
+  /** Bridges a 2025-era upstream's requests into rounds. */
   rounds: InputRounds;
   /** What to declare upstream for this agent request; undefined when the agent can answer nothing. */
   declared(ctx: ServerContext): ClientCapabilities | undefined;
@@ -63,7 +71,7 @@ const LIST_CAPABILITY: Record<ListedKind, keyof ServerCapabilities> = {
 export function createForwardingServer(context: ForwardingContext): Server {
   const server = new Server(context.serverInfo, {
     capabilities: GATEWAY_CAPABILITIES,
-    ...(context.interactive ? { requestState: { verify: context.interactive.rounds.codec.verify } } : {}),
+    ...(context.interactive ? { requestState: { verify: context.interactive.states.verify } } : {}),
   });
   const forward = new Forwarder(context);
 
@@ -128,8 +136,11 @@ class Forwarder {
       signal: ctx.mcpReq.signal,
     };
     const forwarded = { ...params, name: target.name };
+    const where = { server: target.server, target: target.name };
+    const states = await this.passesRoundsThrough(upstreams, target.server);
+    if (states) return this.passRoundThrough(states, ctx, upstreams, call, where, method, forwarded);
     return (
-      this.acrossInputRounds(ctx, call, target.server, method, forwarded) ??
+      this.acrossInputRounds(ctx, call, where, method, forwarded) ??
       this.context.recorder.record(this.context.identityFor(ctx), call, () => this.call(ctx, upstreams, target.server, method, forwarded))
     );
   }
@@ -138,22 +149,72 @@ class Forwarder {
     const upstreams = await this.context.upstreamsFor(ctx);
     const server = await upstreams.ownerOfResource(params.uri, () => this.learnResources(ctx, upstreams));
     const call: RecordedCall = { family: 'mcp', method, server, tool: params.uri, args: params, payload: params };
+    if (method !== 'resources/read') {
+      return this.context.recorder.record(this.context.identityFor(ctx), call, () => this.call(ctx, upstreams, server, method, params));
+    }
+    const where = { server, target: params.uri };
+    const states = await this.passesRoundsThrough(upstreams, server);
+    if (states) return this.passRoundThrough(states, ctx, upstreams, call, where, method, params);
     return (
-      (method === 'resources/read' ? this.acrossInputRounds(ctx, call, server, method, params) : undefined) ??
+      this.acrossInputRounds(ctx, call, where, method, params) ??
       this.context.recorder.record(this.context.identityFor(ctx), call, () => this.call(ctx, upstreams, server, method, params))
     );
+  }
+
+  /**
+   * A 2026-07-28 agent and an upstream that speaks 2026-07-28 to the gateway: rounds pass through,
+   * sealed with what this returns. Undefined: they do not.
+   */
+  private async passesRoundsThrough(upstreams: UpstreamSet, server: string): Promise<RoundStates | undefined> {
+    const interactive = this.context.interactive;
+    if (!interactive) return undefined;
+    // An upstream that cannot be reached is left to the usual path, which records why.
+    const modern = await upstreams.connection(server).speaksModern().catch(() => false);
+    return modern ? interactive.states : undefined;
+  }
+
+  /**
+   * One round of a multi-round-trip call, forwarded as it is: the agent's answers and the upstream's
+   * own requestState go up, the upstream's inputRequests come back with their own keys. Each round is
+   * an exchange of its own in the log; the agent's answers are in its request entry.
+   */
+  private passRoundThrough(
+    states: RoundStates,
+    ctx: ServerContext,
+    upstreams: UpstreamSet,
+    call: RecordedCall,
+    where: RoundTarget,
+    method: RequestMethod,
+    params: Record<string, unknown>,
+  ): Promise<Result> {
+    const { server, target } = where;
+    const { inputResponses } = ctx.mcpReq;
+    const echoed = ctx.mcpReq.requestState<unknown>();
+    const answers = {
+      ...(inputResponses ? { inputResponses } : {}),
+      ...(echoed === undefined ? {} : { requestState: echoed }),
+    };
+    const round: RecordedCall = { ...call, payload: { ...(call.payload as Record<string, unknown>), ...answers } };
+    return this.context.recorder.record(this.context.identityFor(ctx), round, async () => {
+      const earlier = roundStateOf(ctx, 'upstream', where);
+      const sent = { ...params, ...(inputResponses ? { inputResponses } : {}), ...(earlier ? { requestState: earlier.state } : {}) };
+      const result = await this.call(ctx, upstreams, server, method, sent, { allowInputRequired: true });
+      if (!isInputRequiredResult(result) || result.requestState === undefined) return result;
+      return { ...result, requestState: await states.seal({ via: 'upstream', server, target, state: result.requestState }, ctx) };
+    });
   }
 
   /**
    * A 2026-07-28 agent that can answer questions gets its call run on upstream connections lent to
    * it alone, across as many input rounds as the upstream asks questions. Undefined: not applicable.
    */
-  private acrossInputRounds(ctx: ServerContext, call: RecordedCall, server: string, method: RequestMethod, params: Record<string, unknown>): Promise<Result> | undefined {
+  private acrossInputRounds(ctx: ServerContext, call: RecordedCall, where: RoundTarget, method: RequestMethod, params: Record<string, unknown>): Promise<Result> | undefined {
     const interactive = this.context.interactive;
     const capabilities = interactive?.declared(ctx);
     if (!interactive || !capabilities) return undefined;
     const who = this.context.identityFor(ctx);
-    return interactive.rounds.serve(ctx, (rounds) => {
+    const { server } = where;
+    return interactive.rounds.serve(ctx, where, (rounds) => {
       const lent = interactive.lend(capabilities, (asking, question) =>
         this.context.recorder.record(
           who,
@@ -204,11 +265,21 @@ class Forwarder {
     });
   }
 
-  private call(ctx: ServerContext, upstreams: UpstreamSet, server: string, method: RequestMethod, params: Record<string, unknown> | undefined): Promise<Result> {
+  private call(
+    ctx: ServerContext,
+    upstreams: UpstreamSet,
+    server: string,
+    method: RequestMethod,
+    params: Record<string, unknown> | undefined,
+    options: Pick<UpstreamRequestOptions, 'allowInputRequired'> = {},
+  ): Promise<Result> {
     const progressToken = ctx.mcpReq._meta?.progressToken;
+    const envelope = this.context.upstreamEnvelope?.(ctx);
     const run = () =>
       upstreams.connection(server).request(method, params, {
         signal: ctx.mcpReq.signal,
+        ...options,
+        ...(envelope ? { envelope } : {}),
         ...(progressToken === undefined
           ? {}
           : { onprogress: (progress) => notifyQuietly(ctx, progressNotification(progress, progressToken)) }),

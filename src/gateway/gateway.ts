@@ -1,6 +1,7 @@
 import {
   CLIENT_CAPABILITIES_META_KEY,
   CLIENT_INFO_META_KEY,
+  LOG_LEVEL_META_KEY,
   PROTOCOL_VERSION_META_KEY,
   type ClientCapabilities,
   type Implementation,
@@ -19,7 +20,8 @@ import { ExclusiveUpstreams } from './exclusive-upstreams.js';
 import { createForwardingServer } from './forwarding-server.js';
 import { InputRounds } from './input-rounds.js';
 import { QualifiedNames } from './qualified-names.js';
-import type { UpstreamBridge } from './upstream-connection.js';
+import { RoundStates } from './round-states.js';
+import type { UpstreamBridge, UpstreamConnectionOptions } from './upstream-connection.js';
 import { UpstreamSet } from './upstream-set.js';
 
 export interface GatewayOptions {
@@ -44,10 +46,12 @@ export class Gateway {
   onStatelessNotification: (notification: Notification) => void = () => undefined;
   readonly #sessions = new Set<AgentSession>();
   readonly #stateless = new Map<string, UpstreamSet>();
-  readonly #inputRounds = new InputRounds();
+  readonly #roundStates = new RoundStates();
+  readonly #inputRounds = new InputRounds(this.#roundStates);
   readonly #statelessSubscriptions = new Set<string>();
+  // Bridging input rounds needs the upstream's requests in the middle of a call: 2025-11-25 connections.
   readonly #lentUpstreams = new ExclusiveUpstreams(
-    (capabilities, bridge) => this.openUpstreams(capabilities, bridge),
+    (capabilities, bridge) => this.openUpstreams(capabilities, bridge, 'legacy'),
     (notification) => this.onStatelessNotification(notification),
   );
 
@@ -62,10 +66,11 @@ export class Gateway {
     return session;
   }
 
-  openUpstreams(clientCapabilities: ClientCapabilities, bridge: UpstreamBridge): UpstreamSet {
+  openUpstreams(clientCapabilities: ClientCapabilities, bridge: UpstreamBridge, agentEra: UpstreamConnectionOptions['agentEra']): UpstreamSet {
     return new UpstreamSet(this.options.servers, {
       clientInfo: this.serverInfo,
       clientCapabilities,
+      agentEra,
       bridge,
       ...(this.options.onStderrLine ? { onStderrLine: this.options.onStderrLine } : {}),
     });
@@ -84,7 +89,9 @@ export class Gateway {
       // the tools they would offer it directly.
       upstreamsFor: (ctx) => Promise.resolve(this.statelessUpstreams(answerableCapabilitiesOf(ctx))),
       identityFor: (ctx) => statelessIdentity(transportAgent, ctx),
+      upstreamEnvelope: upstreamEnvelopeOf,
       interactive: {
+        states: this.#roundStates,
         rounds: this.#inputRounds,
         declared: answerableCapabilitiesOf,
         lend: (capabilities, ask) => this.#lentUpstreams.lend(capabilities, ask),
@@ -110,11 +117,15 @@ export class Gateway {
     const profile = JSON.stringify(capabilities);
     let upstreams = this.#stateless.get(profile);
     if (!upstreams) {
-      upstreams = this.openUpstreams(capabilities, {
-        forwardServerRequest: (server, request) =>
-          Promise.reject(new Error(`upstream '${server}' sent ${request.method} outside of any call`)),
-        forwardNotification: (_server, notification) => this.onStatelessNotification(notification),
-      });
+      upstreams = this.openUpstreams(
+        capabilities,
+        {
+          forwardServerRequest: (server, request) =>
+            Promise.reject(new Error(`upstream '${server}' sent ${request.method} outside of any call`)),
+          forwardNotification: (_server, notification) => this.onStatelessNotification(notification),
+        },
+        'modern',
+      );
       this.#stateless.set(profile, upstreams);
     }
     return upstreams;
@@ -129,6 +140,18 @@ export class Gateway {
 
 function answerableCapabilitiesOf(ctx: ServerContext): ClientCapabilities | undefined {
   return answerableCapabilities(envelopeOf(ctx)[CLIENT_CAPABILITIES_META_KEY] as ClientCapabilities | undefined);
+}
+
+/**
+ * What a 2026-07-28 upstream is told about the agent on each request: the capabilities the gateway
+ * can carry back (its input requests pass through), and the log level the agent asked for.
+ */
+function upstreamEnvelopeOf(ctx: ServerContext): Record<string, unknown> {
+  const logLevel = envelopeOf(ctx)[LOG_LEVEL_META_KEY];
+  return {
+    [CLIENT_CAPABILITIES_META_KEY]: answerableCapabilitiesOf(ctx) ?? {},
+    ...(logLevel === undefined ? {} : { [LOG_LEVEL_META_KEY]: logLevel }),
+  };
 }
 
 function envelopeOf(ctx: ServerContext): Record<string, unknown> {

@@ -1,12 +1,5 @@
-import {
-  ProtocolError,
-  ProtocolErrorCode,
-  createRequestStateCodec,
-  inputRequired,
-  type RequestStateCodec,
-  type Result,
-  type ServerContext,
-} from '@modelcontextprotocol/server';
+import { ProtocolError, ProtocolErrorCode, inputRequired, type Result, type ServerContext } from '@modelcontextprotocol/server';
+import { BRIDGED_ROUND_SECONDS, roundStateOf, type RoundStates, type RoundTarget } from './round-states.js';
 
 /** A request an upstream sent while serving a call: elicitation/create, sampling/createMessage, roots/list. */
 export interface UpstreamQuestion {
@@ -24,14 +17,7 @@ export interface RoundContext {
   readonly signal: AbortSignal;
 }
 
-interface RoundState {
-  call: string;
-  question: string;
-}
-
 type CallEvent = { kind: 'question'; key: string; question: UpstreamQuestion } | { kind: 'done'; result: Result } | { kind: 'failed'; error: unknown };
-
-const ABANDONED_AFTER_SECONDS = 600;
 
 /**
  * A 2026-07-28 agent cannot be sent requests; it is answered `input_required` and retries with the
@@ -40,17 +26,13 @@ const ABANDONED_AFTER_SECONDS = 600;
  * the agent's retry, identified by an HMAC-sealed requestState, answers it.
  */
 export class InputRounds {
-  readonly codec: RequestStateCodec<RoundState> = createRequestStateCodec<RoundState>({
-    key: crypto.getRandomValues(new Uint8Array(32)),
-    ttlSeconds: ABANDONED_AFTER_SECONDS,
-    // A state minted for tools/call cannot be replayed into prompts/get.
-    bind: (ctx) => ctx.mcpReq.method,
-  });
   readonly #calls = new Map<string, PendingCall>();
 
+  constructor(private readonly states: RoundStates) {}
+
   /** Serves one round: starts the call (first round) or answers its open question (a retry). */
-  async serve(ctx: ServerContext, start: (call: RoundContext) => Promise<Result>): Promise<Result> {
-    const state = ctx.mcpReq.requestState<RoundState>();
+  async serve(ctx: ServerContext, target: RoundTarget, start: (call: RoundContext) => Promise<Result>): Promise<Result> {
+    const state = roundStateOf(ctx, 'bridge', target);
     let call: PendingCall;
     if (state === undefined) {
       call = new PendingCall(ctx, start, () => this.#calls.delete(call.id));
@@ -77,7 +59,7 @@ export class InputRounds {
     if (event.kind === 'done') return event.result;
     return inputRequired({
       inputRequests: { [event.key]: { method: event.question.method, params: event.question.params ?? {} } as never },
-      requestState: await this.codec.mint({ call: call.id, question: event.key }, ctx),
+      requestState: await this.states.seal({ via: 'bridge', ...target, call: call.id, question: event.key }, ctx),
     });
   }
 }
@@ -99,7 +81,7 @@ class PendingCall implements RoundContext {
     this.#expiry = setTimeout(() => {
       onAbandoned();
       this.#abort.abort(new Error('the agent did not answer the input request in time'));
-    }, ABANDONED_AFTER_SECONDS * 1000);
+    }, BRIDGED_ROUND_SECONDS * 1000);
     this.#expiry.unref?.();
     start(this).then(
       (result) => this.settle({ kind: 'done', result }),

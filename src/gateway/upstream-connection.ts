@@ -1,14 +1,17 @@
 import {
   type Client,
+  SERVER_INFO_META_KEY,
   SdkError,
   SdkErrorCode,
   type ClientCapabilities,
   type Implementation,
   type Notification,
   type ProgressCallback,
+  type ProtocolEra,
   type RequestMethod,
   type Result,
   type ServerCapabilities,
+  type VersionNegotiationMode,
 } from '@modelcontextprotocol/client';
 import type { ServerConfig } from '../config/config-schema.js';
 import { UpstreamClient } from './upstream-client.js';
@@ -26,6 +29,13 @@ export interface UpstreamBridge {
 export interface UpstreamConnectionOptions {
   clientInfo: Implementation;
   clientCapabilities: ClientCapabilities;
+  /**
+   * What the agents behind this connection speak. A 2025-11-25 agent's connection always opens with the
+   * 2025-11-25 handshake, so the upstream treats it as it would treat the agent directly (its own
+   * requests reach the agent as requests); a 2026-07-28 agent's speaks 2026-07-28 where the server's
+   * `protocol` setting allows.
+   */
+  agentEra: ProtocolEra;
   bridge: UpstreamBridge;
   onStderrLine?: (server: string, line: string) => void;
 }
@@ -33,6 +43,10 @@ export interface UpstreamConnectionOptions {
 export interface UpstreamRequestOptions {
   signal?: AbortSignal;
   onprogress?: ProgressCallback;
+  /** `_meta` envelope keys for this request (the agent's client capabilities); sent on 2026-07-28 only. */
+  envelope?: Record<string, unknown>;
+  /** Hands an `input_required` result back instead of failing: the agent answers it itself. */
+  allowInputRequired?: boolean;
 }
 
 const SERVER_REQUESTS = ['elicitation/create', 'sampling/createMessage', 'roots/list'] as const;
@@ -72,15 +86,29 @@ export class UpstreamConnection {
 
   async request(method: RequestMethod, params: Record<string, unknown> | undefined, options: UpstreamRequestOptions = {}): Promise<Result> {
     const client = await this.connected();
+    const sent = client.getProtocolEra() === 'modern' && options.envelope ? withEnvelope(params, options.envelope) : params;
     try {
-      return await client.request({ method, ...(params === undefined ? {} : { params }) } as never, {
+      const result = await client.request({ method, ...(sent === undefined ? {} : { params: sent }) } as never, {
         timeout: this.config.timeoutMs,
         ...(options.signal ? { signal: options.signal } : {}),
         ...(options.onprogress ? { onprogress: options.onprogress, resetTimeoutOnProgress: true } : {}),
+        ...(options.allowInputRequired ? { allowInputRequired: true } : {}),
       });
+      return withoutServerInfo(result);
     } catch (error) {
       throw this.explain(error, method);
     }
+  }
+
+  /**
+   * Whether this connection speaks 2026-07-28, so that an agent's input requests can pass through.
+   * Settled by the config where it can be; "auto" asks the running server.
+   */
+  async speaksModern(): Promise<boolean> {
+    const negotiation = this.negotiation();
+    if (negotiation === 'legacy') return false;
+    if (negotiation !== 'auto') return true;
+    return (await this.connected()).getProtocolEra() === 'modern';
   }
 
   /** Passes an agent's notification on, to a running upstream only: one not started has nothing to update. */
@@ -111,13 +139,17 @@ export class UpstreamConnection {
     const client = this.createClient();
     // Only this process's own output explains its failure; an earlier process's would mislead.
     const stderrTail: string[] = (this.#stderrTail = []);
-    const transport = createUpstreamTransport(this.config, {
-      onStderrLine: (line) => {
-        stderrTail.push(line);
-        if (stderrTail.length > STDERR_LINES_KEPT) stderrTail.shift();
-        this.options.onStderrLine?.(this.name, line);
+    const transport = createUpstreamTransport(
+      this.config,
+      {
+        onStderrLine: (line) => {
+          stderrTail.push(line);
+          if (stderrTail.length > STDERR_LINES_KEPT) stderrTail.shift();
+          this.options.onStderrLine?.(this.name, line);
+        },
       },
-    });
+      typeof this.negotiation() === 'object' ? 'in-place' : 'isolated',
+    );
     client.onclose = () => {
       if (this.#client !== client) return;
       this.#client = undefined;
@@ -156,10 +188,9 @@ export class UpstreamConnection {
   private createClient(): UpstreamClient {
     const client = new UpstreamClient(this.options.clientInfo, {
       capabilities: this.options.clientCapabilities,
-      // Over HTTP the 2026-07-28 probe costs one request and falls back to initialize. Over stdio the
-      // SDK probes in a second, throw-away process, which would start every stdio server twice;
-      // SDK v2 servers still accept the 2025 handshake, so stdio upstreams get it directly.
-      versionNegotiation: { mode: 'command' in this.config ? 'legacy' : 'auto' },
+      versionNegotiation: { mode: this.negotiation() },
+      // A 2026-07-28 agent answers the upstream's input requests itself, in its own rounds.
+      ...(this.options.agentEra === 'modern' ? { inputRequired: { autoFulfill: false } } : {}),
     });
     for (const method of SERVER_REQUESTS) {
       if (!this.agentDeclares(method)) continue;
@@ -171,6 +202,18 @@ export class UpstreamConnection {
       client.setNotificationHandler(method, (notification) => this.options.bridge.forwardNotification(this.name, notification));
     }
     return client;
+  }
+
+  private negotiation(): VersionNegotiationMode {
+    if (this.options.agentEra === 'legacy') return 'legacy';
+    switch (this.config.protocol) {
+      case '2025-11-25':
+        return 'legacy';
+      case '2026-07-28':
+        return { pin: '2026-07-28' };
+      case 'auto':
+        return 'auto';
+    }
   }
 
   private agentDeclares(method: (typeof SERVER_REQUESTS)[number]): boolean {
@@ -207,4 +250,18 @@ export class UpstreamConnection {
     }
     return error;
   }
+}
+
+function withEnvelope(params: Record<string, unknown> | undefined, envelope: Record<string, unknown>): Record<string, unknown> {
+  const meta = (params?._meta ?? {}) as Record<string, unknown>;
+  return { ...params, _meta: { ...meta, ...envelope } };
+}
+
+/** The agent's server is the gateway: an upstream's self-identification on a result would misattribute it. */
+function withoutServerInfo(result: Result): Result {
+  const meta = result._meta as Record<string, unknown> | undefined;
+  if (meta?.[SERVER_INFO_META_KEY] === undefined) return result;
+  const { [SERVER_INFO_META_KEY]: _upstream, ...rest } = meta;
+  const { _meta: _dropped, ...body } = result;
+  return Object.keys(rest).length === 0 ? body : { ...body, _meta: rest };
 }

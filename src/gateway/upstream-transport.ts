@@ -8,13 +8,21 @@ export interface UpstreamDiagnostics {
 }
 
 /**
+ * The SDK probes the revision of a server on its own stdio transport in a throw-away second process
+ * (a 2025-era server may exit on a request before initialize), but on a subclass in the connection
+ * itself. A server the config says speaks 2026-07-28 answers the probe, so it is started only once.
+ */
+class InPlaceProbeStdioTransport extends StdioClientTransport {}
+
+/**
  * Builds the SDK client transport for one configured upstream. A stdio server gets the SDK's minimal
  * default environment plus its configured `env`, never the gateway's whole environment, so secrets
  * the gateway holds do not leak into every tool server.
  */
-export function createUpstreamTransport(server: ServerConfig, diagnostics: UpstreamDiagnostics): Transport {
+export function createUpstreamTransport(server: ServerConfig, diagnostics: UpstreamDiagnostics, probe: 'in-place' | 'isolated'): Transport {
   if ('command' in server) {
-    const transport = new StdioClientTransport({
+    const Stdio = probe === 'in-place' ? InPlaceProbeStdioTransport : StdioClientTransport;
+    const transport = new Stdio({
       command: server.command,
       args: server.args,
       env: { ...getDefaultEnvironment(), ...server.env },

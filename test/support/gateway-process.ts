@@ -11,9 +11,12 @@ import type { StdioLaunch } from './upstream-servers.js';
 export const AGENTTRAIL_BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../dist/node.js');
 export const DEFAULT_ORIGIN = 'agenttrail.local/gateway';
 
+/** Which revision the gateway speaks to the upstream for 2026-07-28 agents (see config-schema.ts). */
+type UpstreamProtocol = 'auto' | '2025-11-25' | '2026-07-28';
+
 export type UpstreamConfig =
-  | (StdioLaunch & { timeoutMs?: number })
-  | { url: string; transport?: 'streamable-http' | 'sse'; headers?: Record<string, string>; timeoutMs?: number };
+  | (StdioLaunch & { timeoutMs?: number; protocol?: UpstreamProtocol })
+  | { url: string; transport?: 'streamable-http' | 'sse'; headers?: Record<string, string>; timeoutMs?: number; protocol?: UpstreamProtocol };
 
 export interface RunningGateway {
   /** The MCP endpoint, e.g. http://127.0.0.1:PORT/mcp. */
