@@ -1,10 +1,14 @@
 import { SSEClientTransport, StreamableHTTPClientTransport, type Transport } from '@modelcontextprotocol/client';
-import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/client/stdio';
+import { getDefaultEnvironment } from '@modelcontextprotocol/client/stdio';
 import type { ServerConfig } from '../config/config-schema.js';
+import { CheckedStdioTransport } from './checked-stdio-transport.js';
 
-/** How a transport to one upstream reports the upstream's own diagnostics (a stdio server's stderr). */
+/** How a transport to one upstream reports the upstream's own diagnostics. */
 export interface UpstreamDiagnostics {
+  /** A line a stdio server wrote on stderr. */
   onStderrLine(line: string): void;
+  /** A line a stdio server wrote on stdout that is no protocol message (a banner, a stray log line). */
+  onStrayStdoutLine(line: string): void;
 }
 
 /**
@@ -14,13 +18,16 @@ export interface UpstreamDiagnostics {
  */
 export function createUpstreamTransport(server: ServerConfig, diagnostics: UpstreamDiagnostics): Transport {
   if ('command' in server) {
-    const transport = new StdioClientTransport({
-      command: server.command,
-      args: server.args,
-      env: { ...getDefaultEnvironment(), ...server.env },
-      ...(server.cwd === undefined ? {} : { cwd: server.cwd }),
-      stderr: 'pipe',
-    });
+    const transport = new CheckedStdioTransport(
+      {
+        command: server.command,
+        args: server.args,
+        env: { ...getDefaultEnvironment(), ...server.env },
+        ...(server.cwd === undefined ? {} : { cwd: server.cwd }),
+        stderr: 'pipe',
+      },
+      (line) => diagnostics.onStrayStdoutLine(line),
+    );
     transport.stderr?.on('data', (chunk: Buffer) => {
       for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') diagnostics.onStderrLine(line);
     });
