@@ -17,6 +17,8 @@ import type { InputRounds } from './input-rounds.js';
 import { encodeListCursor, decodeListCursor } from './list-cursor.js';
 import type { QualifiedNames } from './qualified-names.js';
 import type { CallRecorder, RecordedCall, SessionIdentity } from './call-recorder.js';
+import { withUnknownToolNamed } from './unknown-tool.js';
+import type { UpstreamConnection } from './upstream-connection.js';
 import type { UpstreamSet } from './upstream-set.js';
 
 /** What a forwarding server needs from the session or request it serves. */
@@ -130,7 +132,9 @@ class Forwarder {
     const forwarded = { ...params, name: target.name };
     return (
       this.acrossInputRounds(ctx, call, target.server, method, forwarded) ??
-      this.context.recorder.record(this.context.identityFor(ctx), call, () => this.call(ctx, upstreams, target.server, method, forwarded))
+      this.context.recorder.record(this.context.identityFor(ctx), call, () =>
+        this.namingUnknownTool(call, upstreams.connection(target.server), this.call(ctx, upstreams, target.server, method, forwarded)),
+      )
     );
   }
 
@@ -163,12 +167,17 @@ class Forwarder {
       );
       const progressToken = ctx.mcpReq._meta?.progressToken;
       return this.context.recorder
-        .record(who, { ...call, signal: rounds.signal }, () =>
-          lent.upstreams.connection(server).request(method, params, {
-            signal: rounds.signal,
-            ...(progressToken === undefined ? {} : { onprogress: (progress) => notifyQuietly(rounds.round, progressNotification(progress, progressToken)) }),
-          }),
-        )
+        .record(who, { ...call, signal: rounds.signal }, () => {
+          const connection = lent.upstreams.connection(server);
+          return this.namingUnknownTool(
+            call,
+            connection,
+            connection.request(method, params, {
+              signal: rounds.signal,
+              ...(progressToken === undefined ? {} : { onprogress: (progress) => notifyQuietly(rounds.round, progressNotification(progress, progressToken)) }),
+            }),
+          );
+        })
         .finally(lent.release);
     });
   }
@@ -202,6 +211,12 @@ class Forwarder {
       }
       return {};
     });
+  }
+
+  /** A failed tools/call of a tool the upstream does not have names the tool as the agent called it. */
+  private namingUnknownTool(call: RecordedCall, connection: UpstreamConnection, answer: Promise<Result>): Promise<Result> {
+    if (call.method !== 'tools/call' || call.server === undefined || call.tool === undefined || call.name === undefined) return answer;
+    return withUnknownToolNamed({ server: call.server, calledAs: call.name, tool: call.tool }, connection, answer);
   }
 
   private call(ctx: ServerContext, upstreams: UpstreamSet, server: string, method: RequestMethod, params: Record<string, unknown> | undefined): Promise<Result> {
