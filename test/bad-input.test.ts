@@ -13,7 +13,7 @@ import { z } from 'zod';
 import type { Entry } from '../src/ledger/entry.js';
 import { connectClient, type ConnectedClient, REVISIONS } from './support/clients.js';
 import { AGENTTRAIL_BIN, startGateway, waitForEntries, type RunningGateway } from './support/gateway-process.js';
-import { MCP_POST_HEADERS, misbehavingServer, rawHttp, rejectionOf, textsOf, within } from './support/misbehaving-servers.js';
+import { hasResultFor, lastCall, MCP_POST_HEADERS, misbehavingServer, rawHttp, rejectionOf, textsOf, within } from './support/misbehaving-servers.js';
 
 const MAX_BODY_BYTES = 2_048;
 const repo = resolve(import.meta.dirname, '..');
@@ -147,6 +147,19 @@ describe.each(REVISIONS)('requests a %s agent may get wrong', (revision) => {
     expect(error.message).toContain("there is no upstream server 'nosuch'");
     expect(error.message).toContain('servers: fixture, other');
     expect(await okText(agent)).toMatch(/^ok: still serving/);
+  });
+
+  test('a tool the upstream does not have: the error names the tool as the agent called it, and the log keeps it', async () => {
+    const error = await rejectionOf(agent.client.callTool({ name: 'fixture__nope', arguments: {} }));
+    expect(error).toBeInstanceOf(ProtocolError);
+    expect((error as ProtocolError).code).toBe(-32602);
+    expect(error.message).toBe("unknown tool 'fixture__nope': upstream server 'fixture' has no tool 'nope' (it answered: MCP error -32602: Tool nope not found)");
+    expect(await okText(agent)).toMatch(/^ok: still serving/);
+    const entries = await waitForEntries(gateway.entries, hasResultFor('fixture__nope'));
+    expect(lastCall(entries, 'fixture__nope')).toMatchObject({
+      call: { server: 'fixture', tool: 'nope', name: 'fixture__nope' },
+      result: { outcome: 'error', payload: { error: { code: -32602, message: error.message } } },
+    });
   });
 
   test(`a request body over listen.maxBodyBytes (${MAX_BODY_BYTES}) is refused naming the limit; smaller calls go on`, async () => {

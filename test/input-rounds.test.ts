@@ -54,6 +54,17 @@ describe('a 2026-07-28 agent answers an upstream’s elicitation, sampling and r
     expect(question).toMatchObject({ server: 'everything', payload: { direction: 'server' } });
   });
 
+  test('a tool the upstream does not have: the error names the tool as the agent called it', async () => {
+    const error = await agent.client.callTool({ name: 'everything__no-such-tool', arguments: {} }).then(
+      (result) => expect.fail(`expected a JSON-RPC error, got ${JSON.stringify(result)}`),
+      (rejection: unknown) => rejection,
+    );
+    expect(error).toMatchObject({
+      code: -32602,
+      message: "unknown tool 'everything__no-such-tool': upstream server 'everything' has no tool 'no-such-tool' (it answered: MCP error -32602: Tool no-such-tool not found)",
+    });
+  });
+
   test('a retry whose requestState was tampered with is refused', async () => {
     const response = await fetch(gateway.url, {
       method: 'POST',

@@ -4,26 +4,13 @@
 // test checks what the agent is told, that the gateway goes on serving, and what the log keeps.
 import { ProtocolError } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { Entry } from '../src/ledger/entry.js';
 import { connectClient, type ConnectedClient, REVISIONS } from './support/clients.js';
 import { startGateway, waitForEntries, type RunningGateway } from './support/gateway-process.js';
-import { exitsAtStartServer, misbehavingServer, rejectionOf, textsOf, within } from './support/misbehaving-servers.js';
+import { exitsAtStartServer, hasResultFor, lastCall, misbehavingServer, rejectionOf, textsOf, within } from './support/misbehaving-servers.js';
 
 const HANG_TIMEOUT_MS = 500;
 // Long enough that an error arriving quickly cannot be the per-request timeout.
 const FIXTURE_TIMEOUT_MS = 15_000;
-
-/** The request entry and the outcome entry of the latest call of `name`. */
-function lastCall(entries: Entry[], name: string): { call: Entry; result: Entry | undefined } {
-  const call = entries.findLast((entry) => entry.kind === 'tool.call' && entry.name === name);
-  if (call === undefined) throw new Error(`no tool.call entry for ${name} in ${entries.length} entries`);
-  return { call, result: entries.find((entry) => entry.kind === 'tool.result' && entry.call === call.call) };
-}
-
-const hasResultFor = (name: string) => (entries: Entry[]) => {
-  const call = entries.findLast((entry) => entry.kind === 'tool.call' && entry.name === name);
-  return call !== undefined && entries.some((entry) => entry.kind === 'tool.result' && entry.call === call.call);
-};
 
 async function protocolErrorOf(promise: Promise<unknown>): Promise<ProtocolError> {
   const error = await rejectionOf(promise);

@@ -110,7 +110,8 @@ function isToolErrorResult(result: unknown): boolean {
 }
 
 function outcomeOf(error: unknown): EntryOutcome {
-  if (error instanceof UpstreamError && error.failure === 'timeout') return 'timeout';
+  // An upstream failure's message quotes what the server wrote, which may well say "cancel".
+  if (error instanceof UpstreamError) return error.failure === 'timeout' ? 'timeout' : 'error';
   if (error instanceof Error && (error.name === 'AbortError' || /cancel|abort/i.test(error.message))) return 'cancelled';
   return 'error';
 }

@@ -19,7 +19,8 @@ import { encodeListCursor, decodeListCursor } from './list-cursor.js';
 import type { QualifiedNames } from './qualified-names.js';
 import type { CallRecorder, RecordedCall, SessionIdentity } from './call-recorder.js';
 import { roundStateOf, type RoundStates, type RoundTarget } from './round-states.js';
-import type { UpstreamRequestOptions } from './upstream-connection.js';
+import { withUnknownToolNamed } from './unknown-tool.js';
+import type { UpstreamConnection, UpstreamRequestOptions } from './upstream-connection.js';
 import type { UpstreamSet } from './upstream-set.js';
 
 /** What a forwarding server needs from the session or request it serves. */
@@ -141,7 +142,9 @@ class Forwarder {
     if (states) return this.passRoundThrough(states, ctx, upstreams, call, where, method, forwarded);
     return (
       this.acrossInputRounds(ctx, call, where, method, forwarded) ??
-      this.context.recorder.record(this.context.identityFor(ctx), call, () => this.call(ctx, upstreams, target.server, method, forwarded))
+      this.context.recorder.record(this.context.identityFor(ctx), call, () =>
+        this.namingUnknownTool(call, upstreams.connection(target.server), this.call(ctx, upstreams, target.server, method, forwarded)),
+      )
     );
   }
 
@@ -224,12 +227,17 @@ class Forwarder {
       );
       const progressToken = ctx.mcpReq._meta?.progressToken;
       return this.context.recorder
-        .record(who, { ...call, signal: rounds.signal }, () =>
-          lent.upstreams.connection(server).request(method, params, {
-            signal: rounds.signal,
-            ...(progressToken === undefined ? {} : { onprogress: (progress) => notifyQuietly(rounds.round, progressNotification(progress, progressToken)) }),
-          }),
-        )
+        .record(who, { ...call, signal: rounds.signal }, () => {
+          const connection = lent.upstreams.connection(server);
+          return this.namingUnknownTool(
+            call,
+            connection,
+            connection.request(method, params, {
+              signal: rounds.signal,
+              ...(progressToken === undefined ? {} : { onprogress: (progress) => notifyQuietly(rounds.round, progressNotification(progress, progressToken)) }),
+            }),
+          );
+        })
         .finally(lent.release);
     });
   }
@@ -263,6 +271,12 @@ class Forwarder {
       }
       return {};
     });
+  }
+
+  /** A failed tools/call of a tool the upstream does not have names the tool as the agent called it. */
+  private namingUnknownTool(call: RecordedCall, connection: UpstreamConnection, answer: Promise<Result>): Promise<Result> {
+    if (call.method !== 'tools/call' || call.server === undefined || call.tool === undefined || call.name === undefined) return answer;
+    return withUnknownToolNamed({ server: call.server, calledAs: call.name, tool: call.tool }, connection, answer);
   }
 
   private call(

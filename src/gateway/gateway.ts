@@ -30,7 +30,10 @@ export interface GatewayOptions {
   /** False keeps upstream names as they are; only for a single upstream (`agenttrail wrap`). */
   prefixNames?: boolean;
   sink: EntrySink;
-  /** Where an upstream's stderr goes (the operator's terminal); never into the agent's stream. */
+  /**
+   * Where an upstream's diagnostics go (the operator's terminal), never into the agent's stream: its
+   * stderr, and lines on its stdout that are no messages, marked `(on stdout)`.
+   */
   onStderrLine?: (server: string, line: string) => void;
 }
 

@@ -14,6 +14,7 @@ import {
   type VersionNegotiationMode,
 } from '@modelcontextprotocol/client';
 import type { ServerConfig } from '../config/config-schema.js';
+import { CorruptStdoutError } from './stdio-message-reader.js';
 import { UpstreamClient } from './upstream-client.js';
 import { createUpstreamTransport } from './upstream-transport.js';
 import { UpstreamError } from './upstream-error.js';
@@ -59,7 +60,7 @@ const FORWARDED_NOTIFICATIONS = [
 ] as const;
 const FIRST_RESTART_DELAY_MS = 250;
 const MAX_RESTART_DELAY_MS = 30_000;
-const STDERR_LINES_KEPT = 20;
+const OUTPUT_LINES_KEPT = 20;
 
 /**
  * One MCP client connection to one upstream server, opened on first use. When the upstream dies
@@ -71,7 +72,7 @@ export class UpstreamConnection {
   #connecting: Promise<Client> | undefined;
   #consecutiveFailures = 0;
   #lastFailure: { at: number; reason: string } | undefined;
-  #stderrTail: string[] = [];
+  #outputTail: string[] = [];
   #closed = false;
 
   constructor(
@@ -138,41 +139,41 @@ export class UpstreamConnection {
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     const client = this.createClient();
     // Only this process's own output explains its failure; an earlier process's would mislead.
-    const stderrTail: string[] = (this.#stderrTail = []);
-    const transport = createUpstreamTransport(
-      this.config,
-      {
-        onStderrLine: (line) => {
-          stderrTail.push(line);
-          if (stderrTail.length > STDERR_LINES_KEPT) stderrTail.shift();
-          this.options.onStderrLine?.(this.name, line);
-        },
-      },
-      typeof this.negotiation() === 'object' ? 'in-place' : 'isolated',
-    );
+    const outputTail: string[] = (this.#outputTail = []);
+    const keep = (line: string) => {
+      outputTail.push(line);
+      if (outputTail.length > OUTPUT_LINES_KEPT) outputTail.shift();
+      this.options.onStderrLine?.(this.name, line);
+    };
+    const transport = createUpstreamTransport(this.config, {
+      onStderrLine: keep,
+      onStrayStdoutLine: (line) => keep(`(on stdout) ${line}`),
+    });
+    /** What broke the protocol while connecting: a better reason than the "Connection closed" it causes. */
+    let violation: string | undefined;
     client.onclose = () => {
       if (this.#client !== client) return;
       this.#client = undefined;
       if (!this.#closed) this.fail('the connection closed (the server exited or its stream ended)');
     };
     client.onerror = (error) => {
-      // The SDK reports JSON that is no JSON-RPC message here and carries on; a server that breaks
-      // the protocol cannot be trusted with the calls in flight, so drop the connection and restart
-      // it. (A line that is not JSON at all the SDK skips silently, as servers print logs there.)
-      if (/JSON|parse|Unexpected token/i.test(error.message) && this.#client === client) {
-        this.#client = undefined;
-        // A line that is JSON but no JSON-RPC message fails schema validation, whose multi-line
-        // issue dump would otherwise become the agent's error message.
-        const detail = error.name === 'ZodError' ? 'a message that is no JSON-RPC 2.0 request, notification or response' : error.message;
-        this.fail(`it sent invalid JSON-RPC (${detail})`);
-        void client.close();
-      }
+      // A server that breaks the protocol cannot be trusted with the calls in flight (one of them
+      // may have lost its answer): the connection is dropped, they fail now, the next call restarts it.
+      // Other reports (a late answer to a call that timed out, progress for a finished call) are no fault.
+      const fault = protocolViolation(error);
+      if (fault === undefined) return;
+      violation ??= fault;
+      if (this.#client !== client) return;
+      this.#client = undefined;
+      this.fail(`it sent invalid JSON-RPC: ${fault}`);
+      void client.close();
     };
     try {
       await client.connect(transport, { timeout: this.config.timeoutMs });
     } catch (error) {
       await client.close().catch(() => undefined);
-      const reason = `failed to start: ${error instanceof Error ? error.message : String(error)}${this.stderrHint()}`;
+      const cause = violation === undefined ? (error instanceof Error ? error.message : String(error)) : `it sent invalid JSON-RPC: ${violation}`;
+      const reason = `failed to start: ${cause}${this.outputHint()}`;
       this.fail(reason);
       throw new UpstreamError(this.name, 'unavailable', reason);
     }
@@ -234,8 +235,8 @@ export class UpstreamConnection {
     return Math.max(0, this.#lastFailure.at + delay - Date.now());
   }
 
-  private stderrHint(): string {
-    return this.#stderrTail.length === 0 ? '' : `; its last output: ${this.#stderrTail.slice(-3).join(' | ')}`;
+  private outputHint(): string {
+    return this.#outputTail.length === 0 ? '' : `; its last output: ${this.#outputTail.slice(-3).join(' | ')}`;
   }
 
   /** Protocol errors the upstream itself answered pass through unchanged; transport failures get our reason. */
@@ -246,7 +247,7 @@ export class UpstreamConnection {
     }
     if (error.code === SdkErrorCode.ConnectionClosed || error.code === SdkErrorCode.NotConnected || error.code === SdkErrorCode.SendFailed) {
       const reason = this.#lastFailure?.reason ?? error.message;
-      return new UpstreamError(this.name, 'unavailable', `failed during ${method}: ${reason}${this.stderrHint()}; it is restarted on the next call`);
+      return new UpstreamError(this.name, 'unavailable', `failed during ${method}: ${reason}${this.outputHint()}; it is restarted on the next call`);
     }
     return error;
   }
@@ -264,4 +265,17 @@ function withoutServerInfo(result: Result): Result {
   const { [SERVER_INFO_META_KEY]: _upstream, ...rest } = meta;
   const { _meta: _dropped, ...body } = result;
   return Object.keys(rest).length === 0 ? body : { ...body, _meta: rest };
+}
+
+/**
+ * What was wrong, in one short line, when an error an upstream's transport reports means the server
+ * broke the protocol; undefined for every other report. Over HTTP the SDK's transports report a body
+ * or event that is no JSON (SyntaxError) or no JSON-RPC message (a schema error, whose issue dump
+ * is not for an agent's eyes); over stdio the CheckedStdioTransport reports it with an excerpt.
+ */
+function protocolViolation(error: Error): string | undefined {
+  if (error instanceof CorruptStdoutError) return error.message;
+  if (error instanceof SyntaxError) return 'a message that is not valid JSON';
+  if (error.name === 'ZodError') return 'a message that is no JSON-RPC 2.0 request, notification or response';
+  return undefined;
 }

@@ -1,34 +1,33 @@
 import { SSEClientTransport, StreamableHTTPClientTransport, type Transport } from '@modelcontextprotocol/client';
-import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/client/stdio';
+import { getDefaultEnvironment } from '@modelcontextprotocol/client/stdio';
 import type { ServerConfig } from '../config/config-schema.js';
+import { CheckedStdioTransport } from './checked-stdio-transport.js';
 
-/** How a transport to one upstream reports the upstream's own diagnostics (a stdio server's stderr). */
+/** How a transport to one upstream reports the upstream's own diagnostics. */
 export interface UpstreamDiagnostics {
+  /** A line a stdio server wrote on stderr. */
   onStderrLine(line: string): void;
+  /** A line a stdio server wrote on stdout that is no protocol message (a banner, a stray log line). */
+  onStrayStdoutLine(line: string): void;
 }
-
-/**
- * The SDK probes the revision of a server on its own stdio transport in a throw-away second process
- * (a 2025-era server may exit on a request before initialize), but on a subclass in the connection
- * itself. A server the config says speaks 2026-07-28 answers the probe, so it is started only once.
- */
-class InPlaceProbeStdioTransport extends StdioClientTransport {}
 
 /**
  * Builds the SDK client transport for one configured upstream. A stdio server gets the SDK's minimal
  * default environment plus its configured `env`, never the gateway's whole environment, so secrets
  * the gateway holds do not leak into every tool server.
  */
-export function createUpstreamTransport(server: ServerConfig, diagnostics: UpstreamDiagnostics, probe: 'in-place' | 'isolated'): Transport {
+export function createUpstreamTransport(server: ServerConfig, diagnostics: UpstreamDiagnostics): Transport {
   if ('command' in server) {
-    const Stdio = probe === 'in-place' ? InPlaceProbeStdioTransport : StdioClientTransport;
-    const transport = new Stdio({
-      command: server.command,
-      args: server.args,
-      env: { ...getDefaultEnvironment(), ...server.env },
-      ...(server.cwd === undefined ? {} : { cwd: server.cwd }),
-      stderr: 'pipe',
-    });
+    const transport = new CheckedStdioTransport(
+      {
+        command: server.command,
+        args: server.args,
+        env: { ...getDefaultEnvironment(), ...server.env },
+        ...(server.cwd === undefined ? {} : { cwd: server.cwd }),
+        stderr: 'pipe',
+      },
+      (line) => diagnostics.onStrayStdoutLine(line),
+    );
     transport.stderr?.on('data', (chunk: Buffer) => {
       for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') diagnostics.onStderrLine(line);
     });

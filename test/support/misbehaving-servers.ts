@@ -5,6 +5,7 @@ import { request as httpRequest } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CallToolResult } from '@modelcontextprotocol/client';
+import type { Entry } from '../../src/ledger/entry.js';
 import type { StdioLaunch } from './upstream-servers.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
@@ -12,15 +13,23 @@ const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures')
 /**
  * Tools: `ok {message?}` answers at once (text `ok: <message> (pid N)`), `slow {ms}` answers after ms,
  * `crash` exits the process mid-call (code 7), `hang` never answers, `garbage` answers with a cut-off
- * (invalid JSON) response line, `not-json-rpc` with a JSON line that is no JSON-RPC message; neither
- * ever sends a real answer. With `callsFile`, every tools/call it receives is appended there.
+ * (invalid JSON) response line, `not-json-rpc` with `{"jsonrpc":"2.0","answer":42}`, no JSON-RPC message;
+ * `garbage-lingering` like `garbage`, and then ignores stdin EOF and SIGTERM; `endless-line` writes
+ * 11 MiB without a newline; none of these ever sends a real answer. `chatty` prints three lines that
+ * are no messages on stdout (`misbehaving-server: a log line printed on stdout by mistake`,
+ * `[nodemon] watching path(s): *.*`, `{"level":30,"msg":"misbehaving-server: a JSON log line on stdout"}`),
+ * then answers `chatty: answered anyway (pid N)`. `stale-messages`
+ * sends progress for a token nobody holds and a response to a request nobody made, then answers
+ * `stale-messages: answered (pid N)`.
+ * With `callsFile`, every tools/call it receives is appended there. With `garbageAtStart`, it writes
+ * `{"jsonrpc":"2.0","method":"notifications/mess` (cut off) before it reads anything.
  */
-export function misbehavingServer(options: { callsFile?: string } = {}): StdioLaunch {
-  return {
-    command: process.execPath,
-    args: [join(FIXTURES, 'misbehaving-server.mjs')],
-    ...(options.callsFile === undefined ? {} : { env: { CALLS_FILE: options.callsFile } }),
+export function misbehavingServer(options: { callsFile?: string; garbageAtStart?: boolean } = {}): StdioLaunch {
+  const env = {
+    ...(options.callsFile === undefined ? {} : { CALLS_FILE: options.callsFile }),
+    ...(options.garbageAtStart ? { GARBAGE_AT_START: '1' } : {}),
   };
+  return { command: process.execPath, args: [join(FIXTURES, 'misbehaving-server.mjs')], ...(Object.keys(env).length === 0 ? {} : { env }) };
 }
 
 /** Prints `exits-at-start: MISSING_API_KEY is not set, giving up` on stderr and exits with 3. */
@@ -35,6 +44,26 @@ export function receivedCalls(callsFile: string): string[] {
   } catch {
     return [];
   }
+}
+
+/** The request entry and the outcome entry of the latest call of `name`. */
+export function lastCall(entries: Entry[], name: string): { call: Entry; result: Entry | undefined } {
+  const call = entries.findLast((entry) => entry.kind === 'tool.call' && entry.name === name);
+  if (call === undefined) throw new Error(`no tool.call entry for ${name} in ${entries.length} entries`);
+  return { call, result: entries.find((entry) => entry.kind === 'tool.result' && entry.call === call.call) };
+}
+
+/** For waitForEntries: the latest call of `name` has its outcome entry. */
+export const hasResultFor = (name: string) => (entries: Entry[]) => {
+  const call = entries.findLast((entry) => entry.kind === 'tool.call' && entry.name === name);
+  return call !== undefined && entries.some((entry) => entry.kind === 'tool.result' && entry.call === call.call);
+};
+
+/** The process id a misbehaving server's `ok` or `chatty` tool reports. */
+export function pidOf(result: CallToolResult): string {
+  const pid = /\(pid (\d+)\)/.exec(textsOf(result)[0] ?? '')?.[1];
+  if (pid === undefined) throw new Error(`no pid in ${JSON.stringify(result)}`);
+  return pid;
 }
 
 export const textsOf = (result: CallToolResult): string[] =>
