@@ -6,20 +6,16 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { AGENTTRAIL_VERSION } from '../src/version.js';
 import { connectClient } from './support/clients.js';
-import { AGENTTRAIL_BIN, readEntries } from './support/gateway-process.js';
+import { readEntries } from './support/gateway-process.js';
 import { everythingEntry } from './support/upstream-servers.js';
+import { runAgenttrail } from './support/run-agenttrail.js';
+import type { CliResult } from './support/run-agenttrail.js';
 
 const run = promisify(execFile);
 const repo = resolve(import.meta.dirname, '..');
 
-async function agenttrail(args: string[], options: { cwd?: string; bin?: string } = {}) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [options.bin ?? AGENTTRAIL_BIN, ...args], { cwd: options.cwd ?? repo });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
+function agenttrail(args: string[], options: { cwd?: string; bin?: string } = {}): Promise<CliResult> {
+  return runAgenttrail(args, { cwd: options.cwd ?? repo, ...(options.bin === undefined ? {} : { bin: options.bin }) });
 }
 
 describe('agenttrail command line', () => {

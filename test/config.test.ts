@@ -76,7 +76,7 @@ describe('defaults', () => {
       {},
     );
     expect(config).toEqual({
-      log: { origin: 'agenttrail.local/gateway', db: 'file:agenttrail.db' },
+      log: { origin: 'agenttrail.local/gateway', db: 'file:agenttrail.db', witnesses: [] },
       listen: { host: '127.0.0.1', port: 8787, path: '/mcp', maxBodyBytes: 4 * 1024 * 1024, allowedHosts: [], allowedOrigins: [] },
       naming: { separator: '__', prefix: true },
       servers: {
@@ -89,7 +89,7 @@ describe('defaults', () => {
 
   it('are the whole config when there is no file', () => {
     expect(defaultConfig()).toEqual({
-      log: { origin: 'agenttrail.local/gateway', db: 'file:agenttrail.db' },
+      log: { origin: 'agenttrail.local/gateway', db: 'file:agenttrail.db', witnesses: [] },
       listen: { host: '127.0.0.1', port: 8787, path: '/mcp', maxBodyBytes: 4 * 1024 * 1024, allowedHosts: [], allowedOrigins: [] },
       naming: { separator: '__', prefix: true },
       servers: {},
@@ -167,6 +167,16 @@ describe('problems are reported at their line, with the field and what is wrong'
       '    timeoutMs: abc',
     ]);
     expect(error.message).toBe('agenttrail.yaml:7:5: servers.files.timeoutMs: expected a positive integer, got "abc"');
+  });
+
+  it('a witness whose key is not a verifier key, or whose url is not http(s)', () => {
+    const badKey = errorFor(['log:', '  witnesses:', '    - url: https://witness.example/', '      key: witness.example+1234abcd', 'servers:', '  a: { command: node }']);
+    expect(badKey.message).toBe(
+      'agenttrail.yaml:4:7: log.witnesses[0].key: expected a witness verifier key: verifier key "witness.example+1234abcd" is malformed: ' +
+        'expected <name>+<8 hex digit key id>+<base64 key>, got "witness.example+1234abcd"',
+    );
+    const badUrl = errorFor(['log:', '  witnesses:', '    - { url: "ftp://w.example/", key: "k" }', 'servers:', '  a: { command: node }']);
+    expect(badUrl.message).toMatch(/^agenttrail\.yaml:3:9: log\.witnesses\[0\]\.url: expected the witness's http\(s\) submission prefix, got "ftp:\/\/w\.example\/"/);
   });
 
   it('a protocol revision the gateway does not know', () => {

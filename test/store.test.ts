@@ -72,6 +72,7 @@ describe('openStore', () => {
     expect(migrations.rows.map((r) => [r['version'], r['name']])).toEqual([
       [1, 'entries'],
       [2, 'merkle tree and checkpoints'],
+      [3, 'witness cosignatures'],
     ]);
     expect(await third.entries('log-a')).toHaveLength(1);
   });

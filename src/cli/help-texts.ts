@@ -4,7 +4,9 @@ it forwards everything and records every exchange in a libSQL log.
 Usage:
   agenttrail serve [--config FILE] [--db URL] [--key FILE] [--host H] [--port N]
   agenttrail wrap  [--config FILE] [--db URL] [--key FILE] [--name NAME] -- COMMAND [ARG...]
-  agenttrail verify [--db URL] [--key VERIFIER_KEY]... [--checkpoint FILE] [--log ORIGIN] [--json]
+  agenttrail verify [--db URL] [--key VERIFIER_KEY]... [--witness-key KEY]... [--checkpoint FILE] [--log ORIGIN] [--json]
+  agenttrail verify --bundle FILE --key VERIFIER_KEY... [--json]
+  agenttrail export --format bundle [--db URL] [--log ORIGIN] [--session ID] [--key VERIFIER_KEY]... [--out FILE]
   agenttrail keys  init | show | rotate [--key FILE] [--origin NAME] [--config FILE] [--db URL]
   agenttrail <command> --help
   agenttrail --version
@@ -12,7 +14,10 @@ Usage:
 Commands:
   serve   Serve MCP over Streamable HTTP, fronting the servers in the config file.
   wrap    Stand in for one stdio MCP server: a drop-in replacement for its command line.
-  verify  Check that the log is intact: every entry, the Merkle tree, every signed checkpoint.
+  verify  Check that the log is intact: every entry, the Merkle tree, every signed checkpoint;
+          or check an evidence bundle with no database.
+  export  Write a session's (or the whole log's) entries with their inclusion proofs and the
+          signed checkpoint into an evidence bundle that an auditor can check offline.
   keys    Create, show or rotate the key that signs the log's checkpoints.
 
 Exit codes: 0 success, 1 verification failed, 2 usage, config or I/O error (a one-line reason
@@ -61,7 +66,9 @@ ${KEY_OPTION}
   -h, --help        Show this help.
 `;
 
-export const VERIFY_HELP = `Usage: agenttrail verify [--db URL] [--key VERIFIER_KEY]... [--checkpoint FILE] [--log ORIGIN] [--json]
+export const VERIFY_HELP = `Usage: agenttrail verify [--db URL] [--key VERIFIER_KEY]... [--witness-key KEY]... [--checkpoint FILE]
+                         [--log ORIGIN] [--json]
+       agenttrail verify --bundle FILE --key VERIFIER_KEY... [--json]
 
 Recomputes every log in the database from its stored rows: each entry's leaf hash from its signed
 body (and the columns kept for queries against it), the RFC 6962 Merkle tree and its stored
@@ -75,13 +82,22 @@ ${DB_OPTION}
                     must be signed by; repeat for several. A key rotation logged under a checkpoint
                     signed by a given key hands trust to the new key. Without --key, the key stored
                     with the log's first checkpoint is trusted (and the output says so).
+  --witness-key KEY A witness's verifier key (c2sp.org/tlog-witness; config log.witnesses): every
+                    stored cosignature of it must be valid, and it must have cosigned a checkpoint.
+                    Repeat for several.
   --checkpoint FILE A signed checkpoint you kept earlier: the log must contain it (a rolled-back or
                     forked database fails).
   --log ORIGIN      Verify only this log.
-  --json            Print one JSON document: {ok, database, logs: [...], failure}.
+  --bundle FILE     Check an evidence bundle (agenttrail export --format bundle) instead of a
+                    database: every entry's leaf hash and its c2sp.org/tlog-proof inclusion proof
+                    against the bundle's checkpoint, the checkpoint's signature by a --key (required),
+                    and that each entry is the one the bundle claims (its index and session).
+                    The format is described in docs/evidence-bundle.md.
+  --json            Print one JSON document: {ok, database, logs: [...], failure}, or with --bundle
+                    {ok, bundle, summary, failure}.
   -h, --help        Show this help.
 
-Exit codes: 0 every log holds, 1 something is wrong (the first bad entry, checkpoint or tile is
+Exit codes: 0 every log (or the bundle) holds, 1 something is wrong (the first bad entry, checkpoint or tile is
 named), 2 usage or I/O error.
 `;
 
@@ -101,4 +117,29 @@ ${KEY_OPTION}
   --config FILE     A config file to take log.key, log.origin and log.db from.
 ${DB_OPTION}
   -h, --help        Show this help.
+`;
+
+export const EXPORT_HELP = `Usage: agenttrail export --format bundle [--db URL] [--log ORIGIN] [--session ID] [--key VERIFIER_KEY]... [--out FILE]
+
+Writes an evidence bundle: the entries of one session (or, without --session, every entry of the
+log), each with its byte-exact stored body and its c2sp.org/tlog-proof@v1 inclusion proof against
+the log's latest signed checkpoint, which the bundle carries with its signatures. Anyone holding
+the log's verifier key can check it with agenttrail verify --bundle, or with other tools
+(docs/evidence-bundle.md). Entries are read and written a page at a time, and the bundle is checked
+as it is written: a log whose stored entries do not match its checkpoint is not exported.
+
+Options:
+  --format FORMAT   bundle (jsonl and ocsf are not implemented yet).
+${DB_OPTION}
+  --log ORIGIN      The log to export. Default: the database's only log, or the only one that has
+                    the session.
+  --session ID      Export only this session's entries.
+  --key VERIFIER_KEY  A verifier key the checkpoint must be signed by; repeat for several. Default:
+                    the key stored with the checkpoint.
+  --out FILE        Where to write the bundle (replaced once it is complete). Default: stdout, with
+                    the summary on stderr.
+  -h, --help        Show this help.
+
+Exit codes: 0 written, 1 the stored log does not match its signed checkpoint, 2 usage or I/O error
+(such as an unknown session).
 `;

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { defaultConfig } from '../config/config-schema.js';
 import { loadConfigFile } from '../config/load-config-file.js';
 import { isValidKeyName } from '../ledger/note-keys.js';
+import type { Store } from '../store/open-store.js';
 import { openAuditDatabase, resolveDatabaseUrl } from './audit-database.js';
 import { createGatewayKey, readGatewayKey, resolveKeyPath } from './gateway-key.js';
 import { UsageError } from './usage-error.js';
@@ -57,6 +58,7 @@ async function rotateKey(path: string, origin: string, url: string, env: NodeJS.
   try {
     const database = await openAuditDatabase(url, origin, previous, env);
     try {
+      await assertRotatedLogExists(database.store, origin);
       await database.appender.append({
         v: 1,
         time: new Date().toISOString(),
@@ -66,7 +68,7 @@ async function rotateKey(path: string, origin: string, url: string, env: NodeJS.
         payload: { previous: previous.verifierKey, next: next.verifierKey },
       });
     } finally {
-      await database.store.close();
+      await database.close();
     }
   } catch (error) {
     await rm(pending, { force: true });
@@ -75,4 +77,17 @@ async function rotateKey(path: string, origin: string, url: string, env: NodeJS.
   await rename(pending, path);
   process.stderr.write(`agenttrail: rotated ${path}; log "${origin}" records the new key under a checkpoint signed by the old one\n`);
   process.stdout.write(`${next.verifierKey}\n`);
+}
+
+/**
+ * A rotation logged beside the gateway's log (say, under the default origin because --config was
+ * left out) would start a log of its own, and verifiers of the real one could not follow the key.
+ */
+async function assertRotatedLogExists(store: Store, origin: string): Promise<void> {
+  const logs = await store.logs();
+  if (logs.length === 0 || logs.includes(origin)) return;
+  throw new Error(
+    `the database holds no log "${origin}" to record the rotation in (it holds ${logs.map((log) => `"${log}"`).join(', ')}); ` +
+      'name the gateway\'s log with --origin or --config',
+  );
 }

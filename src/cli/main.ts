@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { AGENTTRAIL_VERSION } from '../version.js';
-import { KEYS_HELP, MAIN_HELP, SERVE_HELP, VERIFY_HELP, WRAP_HELP } from './help-texts.js';
+import { EXPORT_HELP, KEYS_HELP, MAIN_HELP, SERVE_HELP, VERIFY_HELP, WRAP_HELP } from './help-texts.js';
+import { ExportOptionsSchema, runExport } from './export-command.js';
 import { KeysOptionsSchema, runKeys } from './keys-command.js';
 import { runServe, ServeOptionsSchema } from './serve-command.js';
 import { UsageError } from './usage-error.js';
@@ -57,7 +58,9 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       case 'verify': {
         const parsed = parseCommandLine(rest, {
           db: STRING,
+          bundle: STRING,
           key: { type: 'string', multiple: true },
+          'witness-key': { type: 'string', multiple: true },
           checkpoint: STRING,
           log: STRING,
           json: { type: 'boolean' },
@@ -66,8 +69,21 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
         if (parsed.positionals.length > 0) throw new UsageError(`verify takes no arguments, got '${parsed.positionals[0]}'`);
         return (await runVerify(validate(VerifyOptionsSchema, parsed.values), env)) ? EXIT_OK : EXIT_VERIFICATION_FAILED;
       }
+      case 'export': {
+        const parsed = parseCommandLine(rest, {
+          db: STRING,
+          format: STRING,
+          session: STRING,
+          log: STRING,
+          key: { type: 'string', multiple: true },
+          out: STRING,
+        });
+        if (parsed.help) return printHelp(EXPORT_HELP);
+        if (parsed.positionals.length > 0) throw new UsageError(`export takes no arguments, got '${parsed.positionals[0]}'`);
+        return (await runExport(validate(ExportOptionsSchema, parsed.values), env)) ? EXIT_OK : EXIT_VERIFICATION_FAILED;
+      }
       default:
-        throw new UsageError(`unknown command '${command}' (commands: serve, wrap, verify, keys; see agenttrail --help)`);
+        throw new UsageError(`unknown command '${command}' (commands: serve, wrap, verify, export, keys; see agenttrail --help)`);
     }
   } catch (error) {
     process.stderr.write(`agenttrail: ${oneLine(error)}\n`);

@@ -23,7 +23,7 @@ export async function runServe(options: ServeOptions, env: NodeJS.ProcessEnv): P
   const { config } = await loadConfigFile(options.config, env);
   const listen = { ...config.listen, host: options.host ?? config.listen.host, port: options.port ?? config.listen.port };
   const signer = await loadOrCreateGatewayKey(resolveKeyPath(options.key, config.log.key, env), config.log.origin);
-  const database = await openAuditDatabase(resolveDatabaseUrl(options.db, config.log.db, env), config.log.origin, signer, env);
+  const database = await openAuditDatabase(resolveDatabaseUrl(options.db, config.log.db, env), config.log.origin, signer, env, config.log.witnesses);
   const gateway = new Gateway({
     servers: new Map(Object.entries(config.servers)),
     separator: config.naming.separator,
@@ -63,5 +63,5 @@ export async function runServe(options: ServeOptions, env: NodeJS.ProcessEnv): P
   await gateway.close();
   if ('closeAllConnections' in server) server.closeAllConnections();
   await closed;
-  await database.store.close();
+  await database.close();
 }

@@ -1,16 +1,28 @@
-import { readFile } from 'node:fs/promises';
+import { access, open, readFile } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { EvidenceBundleError, verifyEvidenceBundle } from '../ledger/evidence-bundle.js';
+import type { EvidenceBundleSummary } from '../ledger/evidence-bundle.js';
 import { verifyLog, LogVerificationError } from '../ledger/log-verifier.js';
 import type { LogSummary } from '../ledger/log-verifier.js';
+import { parseWitnessVerifierKey } from '../ledger/cosignature.js';
+import type { WitnessVerifier } from '../ledger/cosignature.js';
+import { parseCheckpoint } from '../ledger/checkpoint.js';
 import { parseVerifierKey } from '../ledger/note-keys.js';
 import type { NoteVerifier } from '../ledger/note-keys.js';
+import { parseSignedNote } from '../ledger/signed-note.js';
+import { isInMemoryUrl } from '../store/database-connection.js';
 import { openStore } from '../store/open-store.js';
 import { resolveDatabaseUrl } from './audit-database.js';
 import { UsageError } from './usage-error.js';
 
 export const VerifyOptionsSchema = z.strictObject({
   db: z.string().min(1).optional(),
+  bundle: z.string().min(1).optional(),
   key: z.array(z.string().min(1)).default([]),
+  'witness-key': z.array(z.string().min(1)).default([]),
   checkpoint: z.string().min(1).optional(),
   log: z.string().min(1).optional(),
   json: z.boolean().default(false),
@@ -27,21 +39,42 @@ export interface VerifyReport {
 
 /** `agenttrail verify`: returns true when every log holds. */
 export async function runVerify(options: VerifyOptions, env: NodeJS.ProcessEnv): Promise<boolean> {
+  if (options.bundle !== undefined) return runVerifyBundle(options.bundle, options);
   const keys = options.key.map(parseKeyOption);
-  const trustedCheckpoint = options.checkpoint === undefined ? undefined : await readCheckpointFile(options.checkpoint);
-  const store = await openStore({ url: resolveDatabaseUrl(options.db, 'file:agenttrail.db', env), authToken: env.AGENTTRAIL_DB_AUTH_TOKEN });
+  const witnesses = options['witness-key'].map(parseWitnessKeyOption);
+  const trusted = options.checkpoint === undefined ? undefined : await readTrustedCheckpoint(options.checkpoint);
+  if (trusted !== undefined && options.log !== undefined && trusted.origin !== options.log) {
+    throw new UsageError(`--checkpoint ${options.checkpoint} is for log "${trusted.origin}", not --log ${options.log}`);
+  }
+  const url = resolveDatabaseUrl(options.db, 'file:agenttrail.db', env);
+  await assertDatabaseExists(url);
+  const store = await openStore({ url, authToken: env.AGENTTRAIL_DB_AUTH_TOKEN, readOnly: true });
   const logs: LogSummary[] = [];
   let failure: VerifyReport['failure'] = null;
   const progress = !options.json && process.stderr.isTTY === true ? new ProgressLine() : undefined;
   try {
-    const names = options.log === undefined ? await store.logs() : [options.log];
-    if (names.length === 0) failure = { log: '', subject: 'the database', reason: 'holds no log to verify' };
-    for (const log of names) {
+    const stored = await store.logs();
+    const names = options.log === undefined ? stored : [options.log];
+    if (stored.length === 0) {
+      failure = { log: '', subject: 'the database', reason: 'holds no log to verify' };
+    } else if (options.log !== undefined && !stored.includes(options.log)) {
+      // A log with no rows would otherwise pass as empty, whether it was misnamed or deleted.
+      failure = { log: options.log, subject: 'the log', reason: `is not in the database, which holds ${stored.map((name) => `"${name}"`).join(', ')}` };
+    } else if (trusted !== undefined && !names.includes(trusted.origin)) {
+      failure = {
+        log: trusted.origin,
+        subject: 'the trusted checkpoint',
+        reason: `is for log "${trusted.origin}", which the database does not hold: the log was removed, or this is another database`,
+      };
+    }
+    for (const log of failure === null ? names : []) {
       try {
         logs.push(
           await verifyLog(store, log, {
             keys,
-            trustedCheckpoint,
+            // A checkpoint kept from one log says nothing about the others in the database.
+            trustedCheckpoint: log === trusted?.origin ? trusted.note : undefined,
+            witnesses,
             onProgress: progress === undefined ? undefined : (entries) => progress.show(`verifying ${log}: ${entries} entries`),
           }),
         );
@@ -60,7 +93,15 @@ export async function runVerify(options: VerifyOptions, env: NodeJS.ProcessEnv):
   return report.ok;
 }
 
-function parseKeyOption(text: string): NoteVerifier {
+export function parseWitnessKeyOption(text: string): WitnessVerifier {
+  try {
+    return parseWitnessVerifierKey(text);
+  } catch (error) {
+    throw new UsageError(`--witness-key: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+export function parseKeyOption(text: string): NoteVerifier {
   try {
     return parseVerifierKey(text);
   } catch (error) {
@@ -68,11 +109,30 @@ function parseKeyOption(text: string): NoteVerifier {
   }
 }
 
-async function readCheckpointFile(path: string): Promise<string> {
+/** The signed checkpoint in `path` and the log it names (its signature is checked with the log). */
+async function readTrustedCheckpoint(path: string): Promise<{ note: string; origin: string }> {
+  let note: string;
   try {
-    return await readFile(path, 'utf8');
+    note = await readFile(path, 'utf8');
   } catch (error) {
     throw new Error(`cannot read the trusted checkpoint ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  try {
+    return { note, origin: parseCheckpoint(parseSignedNote(note).text).origin };
+  } catch (error) {
+    throw new Error(`--checkpoint ${path} is not a signed checkpoint: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+}
+
+/** Opening a database creates it; verifying one that is not there must say so instead. */
+async function assertDatabaseExists(url: string): Promise<void> {
+  if (!url.startsWith('file:') || isInMemoryUrl(url)) return;
+  const location = url.slice('file:'.length).replace(/[?#].*$/, '');
+  const path = location.startsWith('//') ? fileURLToPath(`file:${location}`) : location;
+  try {
+    await access(path);
+  } catch (error) {
+    throw new Error(`no audit database at ${path}; name it with --db URL or $AGENTTRAIL_DB`, { cause: error });
   }
 }
 
@@ -83,6 +143,7 @@ function describeReport(report: VerifyReport, trustedOnFirstUse: boolean): strin
     lines.push(`  entries      ${log.entries}${log.firstTime === null ? '' : ` (${log.firstTime} to ${log.lastTime})`}`);
     lines.push(`  checkpoints  ${log.checkpoints}${log.latest === null ? '' : `, latest: size ${log.latest.size}, root ${log.latest.root}`}`);
     lines.push(`  signed by    ${log.keys.join(', ') || '-'}`);
+    for (const witness of log.witnesses) lines.push(`  cosigned by  ${witness.key} up to size ${witness.latestCosignedSize}`);
   }
   if (report.failure !== null) {
     const where = report.failure.log === '' ? '' : `log ${report.failure.log}: `;
@@ -112,4 +173,59 @@ class ProgressLine {
   clear(): void {
     if (this.#shown) process.stderr.write('\r\u001b[2K');
   }
+}
+
+/** What `verify --bundle --json` prints. */
+export interface BundleVerifyReport {
+  readonly ok: boolean;
+  readonly bundle: string;
+  readonly summary: EvidenceBundleSummary | null;
+  readonly failure: { readonly subject: string; readonly reason: string } | null;
+}
+
+/** `agenttrail verify --bundle FILE`: checks an evidence bundle with no database. */
+async function runVerifyBundle(path: string, options: VerifyOptions): Promise<boolean> {
+  const databaseOption = (['db', 'checkpoint', 'log'] as const).find((name) => options[name] !== undefined) ??
+    (options['witness-key'].length > 0 ? 'witness-key' : undefined);
+  if (databaseOption !== undefined) throw new UsageError(`--bundle is checked without a database; drop --${databaseOption}`);
+  if (options.key.length === 0) {
+    throw new UsageError('--bundle needs --key VERIFIER_KEY: a bundle is evidence only against a log key you trust');
+  }
+  const keys = options.key.map(parseKeyOption);
+  const witnesses = options['witness-key'].map(parseWitnessKeyOption);
+  let file: FileHandle;
+  try {
+    file = await open(path);
+  } catch (error) {
+    throw new Error(`cannot read the bundle ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  const input = file.createReadStream({ encoding: 'utf8' });
+  let summary: EvidenceBundleSummary | null = null;
+  let failure: BundleVerifyReport['failure'] = null;
+  try {
+    summary = await verifyEvidenceBundle(createInterface({ input, crlfDelay: Infinity }), keys);
+  } catch (error) {
+    if (!(error instanceof EvidenceBundleError)) throw error;
+    failure = { subject: error.subject, reason: error.reason };
+  } finally {
+    input.destroy();
+  }
+  const report: BundleVerifyReport = { ok: failure === null, bundle: path, summary, failure };
+  process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : describeBundleReport(report));
+  return report.ok;
+}
+
+function describeBundleReport(report: BundleVerifyReport): string {
+  const { summary, failure } = report;
+  if (failure !== null) return `FAILED: bundle ${report.bundle}: ${failure.subject}: ${failure.reason}\n`;
+  if (summary === null) return '';
+  return [
+    `bundle ${report.bundle}: OK`,
+    `  log          ${summary.log}`,
+    `  session      ${summary.session ?? '(all entries of the log)'}`,
+    `  entries      ${summary.entries} (index ${summary.firstIndex} to ${summary.lastIndex}, ${summary.firstTime} to ${summary.lastTime})`,
+    `  checkpoint   size ${summary.checkpoint.size}, root ${summary.checkpoint.root}`,
+    `  signed by    ${summary.signedBy.join(', ')}`,
+    '',
+  ].join('\n');
 }

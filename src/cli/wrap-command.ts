@@ -28,7 +28,7 @@ export async function runWrap(options: WrapOptions, command: readonly string[], 
   // variables (API tokens and the like) on the command it starts, which is now this one.
   const server = stdioServerConfigSchema.parse({ command: program, args, env: definedValues(env) });
   const signer = await loadOrCreateGatewayKey(resolveKeyPath(options.key, config.log.key, env), config.log.origin);
-  const database = await openAuditDatabase(resolveDatabaseUrl(options.db, config.log.db, env), config.log.origin, signer, env);
+  const database = await openAuditDatabase(resolveDatabaseUrl(options.db, config.log.db, env), config.log.origin, signer, env, config.log.witnesses);
   const gateway = new Gateway({
     servers: new Map([[name, server]]),
     separator: config.naming.separator,
@@ -47,7 +47,7 @@ export async function runWrap(options: WrapOptions, command: readonly string[], 
   });
   await gateway.close();
   await handle.close();
-  await database.store.close();
+  await database.close();
 }
 
 /** `npx -y @modelcontextprotocol/server-filesystem /dir` is logged as `server-filesystem`. */

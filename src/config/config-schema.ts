@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseWitnessVerifierKey } from '../ledger/cosignature.js';
 
 // The schema of agenttrail.yaml. Every object is strict so that a misspelt key is an error
 // instead of a silently ignored setting. The JSON Schema for editors is generated from this
@@ -12,6 +13,24 @@ const timeoutMsSchema = z
   .max(MAX_TIMER_MS, `must be at most ${MAX_TIMER_MS} (about 24.8 days)`)
   .default(60_000)
   .describe('Per-request timeout in milliseconds for this upstream.');
+
+export const witnessConfigSchema = z
+  .strictObject({
+    url: z
+      .url({ protocol: /^https?$/, error: 'expected the witness\'s http(s) submission prefix' })
+      .describe('The submission prefix; the gateway POSTs to <url>/add-checkpoint.'),
+    key: z
+      .string()
+      .superRefine((key, context) => {
+        try {
+          parseWitnessVerifierKey(key);
+        } catch (error) {
+          context.addIssue({ code: 'custom', message: `expected a witness verifier key: ${error instanceof Error ? error.message : String(error)}` });
+        }
+      })
+      .describe("The witness's verifier key; its cosignatures are checked against it."),
+  })
+  .describe('A transparency log witness.');
 
 export const logConfigSchema = z
   .strictObject({
@@ -34,6 +53,10 @@ export const logConfigSchema = z
       .min(1, 'expected a file path')
       .optional()
       .describe("Path of the gateway's signer key file; relative to this file's folder."),
+    witnesses: z
+      .array(witnessConfigSchema)
+      .default([])
+      .describe('Witnesses (c2sp.org/tlog-witness) that cosign the log\'s checkpoints.'),
   })
   .prefault({})
   .describe('Where and under which name the audit log is kept.');
@@ -104,8 +127,8 @@ export const namingConfigSchema = z
   .prefault({})
   .describe('How upstream names are prefixed behind the gateway.');
 
-// Saying which revision a server speaks saves asking it (server/discover), which over stdio costs a
-// second, throw-away start of the server.
+// Saying which revision a server speaks saves asking it (server/discover) each time a connection
+// opens; a 2025-era stdio server that exits on a request it does not know cannot be asked at all.
 function protocolSchema(fallback: 'auto' | '2025-11-25', defaultReason: string) {
   return z
     .enum(['auto', '2025-11-25', '2026-07-28'], 'expected "auto", "2025-11-25" or "2026-07-28"')
@@ -113,7 +136,7 @@ function protocolSchema(fallback: 'auto' | '2025-11-25', defaultReason: string) 
     .describe(
       'MCP revision spoken to this server for agents on 2026-07-28: "2026-07-28" (the server supports it; its input requests reach ' +
         'the agent as it wrote them), "2025-11-25" (the gateway turns the server\'s requests into input rounds, one question per round) ' +
-        'or "auto" (ask the server first with server/discover; a stdio server is started one extra time for that). Agents on ' +
+        'or "auto" (ask the server first with server/discover, on the same connection). Agents on ' +
         `2025-11-25 are always served over 2025-11-25. ${defaultReason}`,
     );
 }
@@ -226,6 +249,7 @@ export const gatewayConfigWithOptionalServersSchema = z
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
 export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;
 export type LogConfig = z.infer<typeof logConfigSchema>;
+export type WitnessConfig = z.infer<typeof witnessConfigSchema>;
 export type ListenConfig = z.infer<typeof listenConfigSchema>;
 export type NamingConfig = z.infer<typeof namingConfigSchema>;
 export type ServerConfig = z.infer<typeof serverConfigSchema>;

@@ -1,7 +1,9 @@
 import { encodeBase64 } from './base64.js';
+import { verifyCosignatures } from './cosignature.js';
+import type { WitnessVerifier } from './cosignature.js';
 import { parseCheckpoint } from './checkpoint.js';
 import type { Checkpoint } from './checkpoint.js';
-import { leafHash } from './merkle-hash.js';
+import { HASH_SIZE, leafHash } from './merkle-hash.js';
 import { parseVerifierKey } from './note-keys.js';
 import type { NoteVerifier } from './note-keys.js';
 import { PagedCursor } from './paged-cursor.js';
@@ -30,6 +32,8 @@ export interface CheckpointRecord {
   readonly root: Uint8Array;
   readonly key: string;
   readonly note: string;
+  /** Witnesses' cosignature lines (c2sp.org/tlog-cosignature) kept beside the note. */
+  readonly cosignatures: string;
 }
 
 export interface TileRecord {
@@ -55,6 +59,8 @@ export interface LogVerificationOptions {
   readonly keys: readonly NoteVerifier[];
   /** A checkpoint the verifier already trusts (signed note): the log must extend it. */
   readonly trustedCheckpoint?: string | undefined;
+  /** Witnesses whose cosignatures must be valid; each must have cosigned a checkpoint. */
+  readonly witnesses?: readonly WitnessVerifier[] | undefined;
   /** Called after each page of entries with the number verified so far. */
   readonly onProgress?: ((entries: number) => void) | undefined;
 }
@@ -70,6 +76,8 @@ export interface LogSummary {
   readonly latest: { readonly size: number; readonly root: string } | null;
   /** Set when no key was given and the first checkpoint's stored key was trusted. */
   readonly trustedOnFirstUse: string | null;
+  /** Per witness asked for: the size of the latest checkpoint it cosigned. */
+  readonly witnesses: readonly { readonly key: string; readonly latestCosignedSize: number }[];
 }
 
 /** The first thing found wrong; `subject` names the entry, checkpoint or tile. */
@@ -111,6 +119,10 @@ class LogVerification {
   readonly #pendingRotations: { index: number; from: string; to: NoteVerifier }[] = [];
   readonly #signers: string[] = [];
   #trustedOnFirstUse: string | null = null;
+  /** The first stored tile found to differ from the entries, and the first entry it implicates. */
+  #tileMismatch: TileMismatch | null = null;
+  #changedLeaf: ChangedLeaf | null = null;
+  readonly #cosigned = new Map<WitnessVerifier, number>();
   #checkpoints = 0;
   #latest: Checkpoint | null = null;
   #firstTime: string | null = null;
@@ -137,11 +149,10 @@ class LogVerification {
         if (!trustedChecked && trusted !== undefined && trustedSize <= row.size) {
           await this.#advanceTo(trustedSize, `the trusted checkpoint at ${trustedSize}`);
           if (this.#trusted.length === 0) this.#trustFirstKey(row);
-          this.#checkTrustedCheckpoint(trusted);
+          await this.#checkTrustedCheckpoint(trusted);
           trustedChecked = true;
         }
-        await this.#advanceTo(row.size, `checkpoint ${row.size}`);
-        this.#checkCheckpoint(row);
+        await this.#checkCheckpoint(row);
       }
     }
     const uncovered = await this.#entries.peek();
@@ -162,6 +173,9 @@ class LogVerification {
       );
     }
     await this.#checkRemainingTiles();
+    for (const witness of this.#options.witnesses ?? []) {
+      if (!this.#cosigned.has(witness)) throw this.#failure('the log', `witness ${witness.verifierKey} cosigned no checkpoint of it`);
+    }
     return {
       log: this.#log,
       entries: this.#tree.size,
@@ -171,6 +185,10 @@ class LogVerification {
       keys: this.#signers,
       latest: this.#latest === null ? null : { size: this.#latest.size, root: encodeBase64(this.#latest.root) },
       trustedOnFirstUse: this.#trustedOnFirstUse,
+      witnesses: (this.#options.witnesses ?? []).map((witness) => ({
+        key: witness.verifierKey,
+        latestCosignedSize: this.#cosigned.get(witness) ?? 0,
+      })),
     };
   }
 
@@ -191,7 +209,7 @@ class LogVerification {
       const { frontier, changed } = this.#tree.append(leaves);
       this.#tree = frontier;
       for (const tile of changed) {
-        if (tile.hashes.length === TILE_WIDTH) await this.#checkTile(tile);
+        if (tile.hashes.length === TILE_WIDTH) await this.#compareFullTile(tile);
       }
       this.#options.onProgress?.(this.#tree.size);
     }
@@ -239,10 +257,19 @@ class LogVerification {
     }
   }
 
-  #checkCheckpoint(row: CheckpointRecord): void {
+  async #checkCheckpoint(row: CheckpointRecord): Promise<void> {
     const subject = `checkpoint ${row.size}`;
     if (this.#trusted.length === 0) this.#trustFirstKey(row);
     const { signers, checkpoint } = this.#open(subject, row.note);
+    // Its columns before the entries it covers: a changed size or log column would otherwise read
+    // as entries removed from the end of the log.
+    if (checkpoint.origin !== this.#log) {
+      throw this.#failure(
+        subject,
+        `its signed origin is "${checkpoint.origin}", but it is stored under log "${this.#log}": ` +
+          'its log column was changed or it was copied from another log',
+      );
+    }
     if (checkpoint.size !== row.size) {
       throw this.#failure(subject, `column size is ${row.size} but the signed checkpoint says ${checkpoint.size}`);
     }
@@ -252,7 +279,9 @@ class LogVerification {
     if (!signers.some((signer) => signer.verifierKey === row.key)) {
       throw this.#failure(subject, `column key names ${row.key}, which did not sign it`);
     }
-    this.#checkRoot(subject, checkpoint);
+    await this.#advanceTo(row.size, subject);
+    await this.#checkRoot(subject, checkpoint);
+    this.#checkCosignatures(subject, row);
     this.#checkpoints++;
     this.#latest = checkpoint;
     for (const signer of signers) {
@@ -261,23 +290,48 @@ class LogVerification {
     this.#applyRotations(row.size, signers);
   }
 
-  /** Checked with the keys in force at its size, so one from before a key rotation still counts. */
-  #checkTrustedCheckpoint(note: string): void {
-    this.#checkRoot('the trusted checkpoint', this.#open('the trusted checkpoint', note).checkpoint);
+  #checkCosignatures(subject: string, row: CheckpointRecord): void {
+    const witnesses = this.#options.witnesses ?? [];
+    if (witnesses.length === 0 || row.cosignatures === '') return;
+    try {
+      for (const { witness } of verifyCosignatures(row.note + row.cosignatures, witnesses)) this.#cosigned.set(witness, row.size);
+    } catch (error) {
+      throw this.#failure(subject, error instanceof Error ? error.message : String(error));
+    }
   }
 
-  /** The signed root must be the root of the stored entries at that size. */
-  #checkRoot(subject: string, checkpoint: Checkpoint): void {
+  /** Checked with the keys in force at its size, so one from before a key rotation still counts. */
+  async #checkTrustedCheckpoint(note: string): Promise<void> {
+    await this.#checkRoot('the trusted checkpoint', this.#open('the trusted checkpoint', note).checkpoint);
+  }
+
+  /**
+   * The signed root must be the root of the stored entries at that size. When it is not, the tiles
+   * (written with the entries) tell a changed entry from a checkpoint of another history; when it
+   * is, a stored tile that disagreed with the entries on the way was changed itself.
+   */
+  async #checkRoot(subject: string, checkpoint: Checkpoint): Promise<void> {
     if (checkpoint.origin !== this.#log) {
       throw this.#failure(subject, `is for log "${checkpoint.origin}", not this one`);
     }
-    if (!equalBytes(checkpoint.root, this.#tree.root())) {
+    if (equalBytes(checkpoint.root, this.#tree.root())) {
+      if (this.#tileMismatch !== null) throw this.#tileFailure(this.#tileMismatch);
+      return;
+    }
+    const changed = this.#changedLeaf ?? (await this.#changedLeafAtRightEdge());
+    if (changed !== null) {
       throw this.#failure(
-        subject,
-        `its signed root ${encodeBase64(checkpoint.root)} is not the root of the stored entries ` +
-          `(${encodeBase64(this.#tree.root())}): entries were changed, or the checkpoint belongs to another history (split view)`,
+        `entry ${changed.entry}`,
+        `its body is not the one ${subject} signed: its leaf hash differs from the one tile ${changed.tile} ` +
+          'recorded when it was written, so the entry was changed, inserted or moved',
       );
     }
+    throw this.#failure(
+      subject,
+      `its signed root ${encodeBase64(checkpoint.root)} is not the root of the stored entries ` +
+        `(${encodeBase64(this.#tree.root())}), which agree with the stored tiles: the checkpoint belongs to ` +
+        'another history of the log (split view), or entries were rewritten together with their tiles',
+    );
   }
 
   /** Verifies a signed checkpoint with the trusted keys and parses it. */
@@ -341,20 +395,25 @@ class LogVerification {
     }
   }
 
-  async #checkTile(expected: Tile): Promise<void> {
-    const subject = `tile ${expected.level}/${expected.index}`;
-    const stored = await this.#tileCursor(expected.level).next();
-    if (stored === undefined || stored.index !== expected.index) {
-      throw this.#failure(subject, stored === undefined ? 'is missing' : `is missing (the next stored is ${stored.level}/${stored.index})`);
-    }
-    if (!equalBytes(stored.hashes, concatenate(expected.hashes))) {
-      throw this.#failure(subject, 'its stored hashes differ from the hashes of the stored entries');
+  /**
+   * Compares a tile that has just filled up with the stored one. A difference is reported at the
+   * next checkpoint, whose root tells whether the entries or the tile were changed.
+   */
+  async #compareFullTile(expected: Tile): Promise<void> {
+    const mismatch = tileMismatchOf(await this.#nextStoredTile(expected), expected);
+    if (mismatch === null) return;
+    this.#tileMismatch ??= mismatch;
+    if (expected.level === 0 && mismatch.position < Math.min(mismatch.storedCount, TILE_WIDTH)) {
+      this.#changedLeaf ??= { entry: expected.index * TILE_WIDTH + mismatch.position, tile: `0/${expected.index}` };
     }
   }
 
   /** The right edge's partial tiles must be stored exactly, and no tile beyond them. */
   async #checkRemainingTiles(): Promise<void> {
-    for (const tile of this.#tree.rightEdge()) await this.#checkTile(tile);
+    for (const tile of this.#tree.rightEdge()) {
+      const mismatch = tileMismatchOf(await this.#nextStoredTile(tile), tile);
+      if (mismatch !== null) throw this.#tileFailure(mismatch);
+    }
     const top = await this.#records.topTileLevel(this.#log);
     for (let level = 0; level <= top; level++) {
       const extra = await this.#tileCursor(level).next();
@@ -362,6 +421,44 @@ class LogVerification {
         throw this.#failure(`tile ${extra.level}/${extra.index}`, `is stored but a log of ${this.#tree.size} entries has no such tile`);
       }
     }
+  }
+
+  async #nextStoredTile(expected: Tile): Promise<TileRecord> {
+    const stored = await this.#tileCursor(expected.level).next();
+    if (stored === undefined || stored.index !== expected.index) {
+      throw this.#failure(
+        `tile ${expected.level}/${expected.index}`,
+        stored === undefined ? 'is missing' : `is missing (the next stored is ${stored.level}/${stored.index})`,
+      );
+    }
+    return stored;
+  }
+
+  /**
+   * The first entry of the partial level-0 tile on the right edge whose leaf hash differs from the
+   * one stored for it. The stored tile may have grown since; its first hashes are the same.
+   */
+  async #changedLeafAtRightEdge(): Promise<ChangedLeaf | null> {
+    const edge = this.#tree.rightEdge().find((tile) => tile.level === 0);
+    if (edge === undefined) return null;
+    const stored = await this.#tileCursor(0).peek();
+    if (stored === undefined || stored.index !== edge.index) return null;
+    const position = firstDifferentHash(stored.hashes, edge.hashes);
+    return position === null ? null : { entry: edge.index * TILE_WIDTH + position, tile: `0/${edge.index}` };
+  }
+
+  #tileFailure(mismatch: TileMismatch): LogVerificationError {
+    const { level, index, position, storedCount, expectedCount } = mismatch;
+    const subject = `tile ${level}/${index}`;
+    if (position >= Math.min(storedCount, expectedCount)) {
+      return this.#failure(subject, `holds ${storedCount} hashes, but the stored entries make ${expectedCount}: the tile was changed`);
+    }
+    const leaf = level === 0 ? ` (the leaf hash of entry ${index * TILE_WIDTH + position})` : '';
+    return this.#failure(
+      subject,
+      `hash ${position}${leaf} differs from the one recomputed from the stored entries, which the signed ` +
+        'checkpoints confirm: the tile was changed',
+    );
   }
 
   #tileCursor(level: number): PagedCursor<TileRecord> {
@@ -384,14 +481,38 @@ function timeOf(body: Uint8Array): string | null {
   return typeof time === 'string' ? time : null;
 }
 
-function concatenate(hashes: readonly Uint8Array[]): Uint8Array {
-  const bytes = new Uint8Array(hashes.reduce((n, h) => n + h.length, 0));
-  let offset = 0;
-  for (const hash of hashes) {
-    bytes.set(hash, offset);
-    offset += hash.length;
+/** An entry whose leaf hash is not the one its level-0 tile recorded. */
+interface ChangedLeaf {
+  readonly entry: number;
+  readonly tile: string;
+}
+
+/** Where a stored tile first differs from the one recomputed from the entries. */
+interface TileMismatch {
+  readonly level: number;
+  readonly index: number;
+  /** The first differing hash; at or past the shorter tile's end when only the lengths differ. */
+  readonly position: number;
+  readonly storedCount: number;
+  readonly expectedCount: number;
+}
+
+function tileMismatchOf(stored: TileRecord, expected: Tile): TileMismatch | null {
+  const storedCount = Math.floor(stored.hashes.length / HASH_SIZE);
+  const expectedCount = expected.hashes.length;
+  const differing = firstDifferentHash(stored.hashes, expected.hashes);
+  if (differing === null && stored.hashes.length === expectedCount * HASH_SIZE) return null;
+  const position = differing ?? Math.min(storedCount, expectedCount);
+  return { level: expected.level, index: expected.index, position, storedCount, expectedCount };
+}
+
+/** The first position, among those both have, where the stored hashes differ from `expected`. */
+function firstDifferentHash(stored: Uint8Array, expected: readonly Uint8Array[]): number | null {
+  const count = Math.min(Math.floor(stored.length / HASH_SIZE), expected.length);
+  for (let position = 0; position < count; position++) {
+    if (!equalBytes(stored.subarray(position * HASH_SIZE, (position + 1) * HASH_SIZE), expected[position]!)) return position;
   }
-  return bytes;
+  return null;
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -38,16 +38,22 @@ export async function readCheckpoint(client: Client, log: string, size?: number)
   return row === undefined ? undefined : checkpointFromRow(row);
 }
 
+/** A stored checkpoint with the signature lines of the witnesses that cosigned it ('' if none). */
+export interface CosignedCheckpoint extends StoredCheckpoint {
+  readonly cosignatures: string;
+}
+
 /** The log's checkpoints in size order, a page at a time, so a long log is never all in memory. */
-export async function* readCheckpoints(client: Client, log: string, pageSize = 1000): AsyncGenerator<StoredCheckpoint[]> {
+export async function* readCheckpoints(client: Client, log: string, pageSize = 1000): AsyncGenerator<CosignedCheckpoint[]> {
   let after = -1;
   for (;;) {
     const result = await client.execute({
-      sql: 'SELECT * FROM checkpoints WHERE log = ? AND size > ? ORDER BY size LIMIT ?',
+      sql: `SELECT c.*, (SELECT group_concat(lines, '') FROM cosignatures s WHERE s.log = c.log AND s.size = c.size) AS cosignatures
+            FROM checkpoints c WHERE c.log = ? AND c.size > ? ORDER BY c.size LIMIT ?`,
       args: [log, after, pageSize],
     });
     if (result.rows.length === 0) return;
-    const page = result.rows.map(checkpointFromRow);
+    const page = result.rows.map((row) => ({ ...checkpointFromRow(row), cosignatures: String(row['cosignatures'] ?? '') }));
     yield page;
     after = page[page.length - 1]!.size;
   }

@@ -9,6 +9,7 @@ import type { NoteSigner } from '../ledger/note-keys.js';
 import { signNote } from '../ledger/signed-note.js';
 import type { TileFrontier } from '../ledger/tile-frontier.js';
 import { insertCheckpoint, readLatestCheckpointSize } from './checkpoint-queries.js';
+import type { StoredCheckpoint } from './checkpoint-queries.js';
 import { readStoredLeaves } from './entry-queries.js';
 import { readFrontier, writeTile } from './tile-queries.js';
 
@@ -69,10 +70,14 @@ export interface WriterConnection {
   readonly replaceable: boolean;
 }
 
+/** Told about each checkpoint once it is durable, e.g. to send it to witnesses. Must not throw. */
+export type CheckpointListener = (checkpoint: { readonly size: number; readonly note: string }) => void;
+
 export async function createEntryAppender(
   connection: WriterConnection,
   log: string,
   signer: NoteSigner,
+  onCheckpoint: CheckpointListener = () => {},
 ): Promise<EntryAppender> {
   const parsed = LogNameSchema.safeParse(log);
   if (!parsed.success) {
@@ -81,7 +86,7 @@ export async function createEntryAppender(
   const name = parsed.data;
   const client = await connection.open();
   try {
-    return new GroupCommitAppender(connection, client, name, signer, await integrateLog(client, name, signer));
+    return new GroupCommitAppender(connection, client, name, signer, onCheckpoint, await integrateLog(client, name, signer));
   } catch (error) {
     if (connection.replaceable) client.close();
     throw error;
@@ -109,6 +114,7 @@ class GroupCommitAppender implements EntryAppender {
   readonly log: string;
   readonly #connection: WriterConnection;
   readonly #signer: NoteSigner;
+  readonly #onCheckpoint: CheckpointListener;
   #client: Client | null;
   #tree: TileFrontier;
   #queue: QueuedAppend[] = [];
@@ -121,11 +127,19 @@ class GroupCommitAppender implements EntryAppender {
   #failedFlushes = 0;
   #appended = 0;
 
-  constructor(connection: WriterConnection, client: Client, log: string, signer: NoteSigner, tree: TileFrontier) {
+  constructor(
+    connection: WriterConnection,
+    client: Client,
+    log: string,
+    signer: NoteSigner,
+    onCheckpoint: CheckpointListener,
+    tree: TileFrontier,
+  ) {
     this.#connection = connection;
     this.#client = client;
     this.log = log;
     this.#signer = signer;
+    this.#onCheckpoint = onCheckpoint;
     this.#tree = tree;
   }
 
@@ -184,7 +198,7 @@ class GroupCommitAppender implements EntryAppender {
 
     const sequenced = this.#sequence(batch);
     if (sequenced.length === 0) return;
-    let commit: { statements: InStatement[]; tree: TileFrontier };
+    let commit: { statements: InStatement[]; tree: TileFrontier; note: string };
     try {
       commit = this.#integrateAndCheckpoint(sequenced);
     } catch (error) {
@@ -212,18 +226,21 @@ class GroupCommitAppender implements EntryAppender {
     this.#flushes++;
     this.#appended += sequenced.length;
     for (const s of sequenced) s.queued.resolve(s.entry);
+    this.#onCheckpoint({ size: commit.tree.size, note: commit.note });
   }
 
   /** The statements of one commit: the entries, the tiles they changed, the signed checkpoint. */
-  #integrateAndCheckpoint(sequenced: readonly SequencedEntry[]): { statements: InStatement[]; tree: TileFrontier } {
+  #integrateAndCheckpoint(sequenced: readonly SequencedEntry[]): { statements: InStatement[]; tree: TileFrontier; note: string } {
     const { frontier, changed } = this.#tree.append(sequenced.map((s) => leafHash(s.body)));
+    const checkpoint = signedCheckpoint(this.log, frontier, this.#signer);
     return {
       statements: [
         ...sequenced.map((s) => insertEntry(this.log, s.entry, s.body)),
         ...changed.map((tile) => writeTile(this.log, tile)),
-        signedCheckpoint(this.log, frontier, this.#signer),
+        insertCheckpoint(checkpoint),
       ],
       tree: frontier,
+      note: checkpoint.note,
     };
   }
 
@@ -263,11 +280,17 @@ class GroupCommitAppender implements EntryAppender {
  */
 async function integrateLog(client: Client, log: string, signer: NoteSigner): Promise<TileFrontier> {
   const checkpointed = await readLatestCheckpointSize(client, log);
-  const stored = await readLogSize(client, log);
+  const { count, end: stored } = await readStoredExtent(client, log);
+  const restore = 'run `agenttrail verify` and restore the database from a backup before writing to it';
   if (stored < checkpointed) {
     throw new AuditLogWriteError(
-      `log "${log}" has a signed checkpoint for ${checkpointed} entries but only ${stored} are stored; ` +
-        'entries were removed: run `agenttrail verify` and restore the database from a backup before writing to it',
+      `log "${log}" has a signed checkpoint for ${checkpointed} entries but only ${stored} are stored; entries were removed: ${restore}`,
+    );
+  }
+  // A hole below the end would be skipped by the tree (and taken by the next index): refuse it too.
+  if (count < stored) {
+    throw new AuditLogWriteError(
+      `log "${log}" stores ${count} entries with indexes up to ${stored - 1}; ${stored - count} entries were removed: ${restore}`,
     );
   }
   let tree = await readFrontier(client, log, checkpointed);
@@ -278,14 +301,14 @@ async function integrateLog(client: Client, log: string, signer: NoteSigner): Pr
     tree = step.frontier;
     for (const tile of step.changed) changed.set(`${tile.level}/${tile.index}`, writeTile(log, tile));
   }
-  await client.batch([...changed.values(), signedCheckpoint(log, tree, signer)], 'write');
+  await client.batch([...changed.values(), insertCheckpoint(signedCheckpoint(log, tree, signer))], 'write');
   return tree;
 }
 
-function signedCheckpoint(log: string, tree: TileFrontier, signer: NoteSigner): InStatement {
+function signedCheckpoint(log: string, tree: TileFrontier, signer: NoteSigner): StoredCheckpoint {
   const root = tree.root();
   const note = signNote(formatCheckpoint({ origin: log, size: tree.size, root, extensions: [] }), [signer]);
-  return insertCheckpoint({ log, size: tree.size, root, key: signer.verifierKey, note });
+  return { log, size: tree.size, root, key: signer.verifierKey, note };
 }
 
 function insertEntry(log: string, entry: Entry, body: Uint8Array): InStatement {
@@ -306,12 +329,14 @@ function insertEntry(log: string, entry: Entry, body: Uint8Array): InStatement {
   };
 }
 
-async function readLogSize(client: Client, log: string): Promise<number> {
+/** How many entries of the log are stored, and the index after the last one: equal unless some were removed. */
+async function readStoredExtent(client: Client, log: string): Promise<{ count: number; end: number }> {
   const result = await client.execute({
-    sql: 'SELECT COALESCE(MAX(idx) + 1, 0) AS size FROM entries WHERE log = ?',
+    sql: 'SELECT COUNT(*) AS count, COALESCE(MAX(idx) + 1, 0) AS end FROM entries WHERE log = ?',
     args: [log],
   });
-  return Number(result.rows[0]?.['size'] ?? 0);
+  const row = result.rows[0];
+  return { count: Number(row?.['count'] ?? 0), end: Number(row?.['end'] ?? 0) };
 }
 
 function rejectAll(batch: readonly QueuedAppend[], error: Error): void {

@@ -66,6 +66,30 @@ export async function* readStoredLeaves(
   }
 }
 
+/**
+ * The stored bodies of one session's entries below index `before`, in index order, a page at a
+ * time, so that exporting a long session keeps memory flat.
+ */
+export async function* readSessionLeaves(
+  client: Client,
+  log: string,
+  session: string,
+  before: number,
+  pageSize: number,
+): AsyncGenerator<StoredLeaf[]> {
+  let next = 0;
+  for (;;) {
+    const result = await client.execute({
+      sql: 'SELECT idx, body FROM entries WHERE log = ? AND session = ? AND idx >= ? AND idx < ? ORDER BY idx LIMIT ?',
+      args: [log, session, next, before, pageSize],
+    });
+    if (result.rows.length === 0) return;
+    const page = result.rows.map((row) => leafFromRow(log, row));
+    yield page;
+    next = page[page.length - 1]!.index + 1;
+  }
+}
+
 /** The stored entries of one kind (the `kind` column), e.g. the few `key.rotated` ones. */
 export async function readLeavesOfKind(client: Client, log: string, kind: string): Promise<StoredLeaf[]> {
   const result = await client.execute({

@@ -55,6 +55,20 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 3,
+    name: 'witness cosignatures',
+    statements: [
+      // A witness's c2sp.org/tlog-cosignature lines on a checkpoint, appended to its note to check them.
+      `CREATE TABLE cosignatures (
+        log TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        witness TEXT NOT NULL,
+        lines TEXT NOT NULL,
+        PRIMARY KEY (log, size, witness)
+      )`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;
@@ -98,6 +112,20 @@ export async function applyMigrations(client: Client): Promise<void> {
         cause: error,
       });
     }
+  }
+}
+
+/**
+ * For readers that must not write (verify, export): the database must already be at
+ * LATEST_SCHEMA_VERSION, or the error says how to bring it there.
+ */
+export async function requireLatestSchema(client: Client): Promise<void> {
+  const version = await readSchemaVersion(client);
+  if (version < LATEST_SCHEMA_VERSION) {
+    throw new Error(
+      `the database has schema version ${version}, older than this AgentTrail's ${LATEST_SCHEMA_VERSION}; ` +
+        'start agenttrail serve (or wrap) on it once to upgrade it, then read it again',
+    );
   }
 }
 

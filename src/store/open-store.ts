@@ -3,25 +3,32 @@ import type { Entry } from '../ledger/entry.js';
 import { connectDatabase, explainOpenFailure, isInMemoryUrl, redactUrl, StoreOpenError } from './database-connection.js';
 import type { DatabaseOptions } from './database-connection.js';
 import { createEntryAppender } from './entry-appender.js';
-import type { EntryAppender, WriterConnection } from './entry-appender.js';
+import type { CheckpointListener, EntryAppender, WriterConnection } from './entry-appender.js';
+import { writeCosignature } from './cosignature-queries.js';
 import type { NoteSigner } from '../ledger/note-keys.js';
 import { readCheckpoint, readCheckpoints } from './checkpoint-queries.js';
-import type { StoredCheckpoint } from './checkpoint-queries.js';
-import { findColumnMismatch, queryEntries, queryLogNames, readLeavesOfKind, readStoredLeaves } from './entry-queries.js';
+import type { CosignedCheckpoint, StoredCheckpoint } from './checkpoint-queries.js';
+import { findColumnMismatch, queryEntries, queryLogNames, readLeavesOfKind, readSessionLeaves, readStoredLeaves } from './entry-queries.js';
 import type { ColumnMismatch, EntryQuery, StoredLeaf } from './entry-queries.js';
-import { applyMigrations } from './migrations.js';
+import { applyMigrations, requireLatestSchema } from './migrations.js';
 import { proveConsistency, proveInclusion } from './proof-queries.js';
 import { readStoredTiles, readTopTileLevel } from './tile-queries.js';
 import type { StoredTile } from './tile-queries.js';
 
-export type StoreOptions = DatabaseOptions;
+export interface StoreOptions extends DatabaseOptions {
+  /** Only read: never create tables or migrate (for verify and export, which must change nothing). */
+  readOnly?: boolean | undefined;
+}
+
+// An export holds a page of entries and their bundle lines (about 1.5 KB each) at a time.
+const EXPORT_PAGE_SIZE = 1000;
 
 /** What a verifier reads: every stored row of a log, in order, a page at a time. */
 export interface LogRows {
   entryRows(log: string): AsyncIterable<StoredLeaf[]>;
   entriesOfKind(log: string, kind: string): Promise<StoredLeaf[]>;
   findColumnMismatch(log: string): Promise<ColumnMismatch | undefined>;
-  checkpointRows(log: string): AsyncIterable<StoredCheckpoint[]>;
+  checkpointRows(log: string): AsyncIterable<CosignedCheckpoint[]>;
   /** The tiles of one tile level (0 holds the leaf hashes) in index order. */
   tileRows(log: string, level: number): AsyncIterable<StoredTile[]>;
   /** The highest tile level stored for the log; -1 when there is none. */
@@ -36,12 +43,19 @@ export interface Store extends LogRows {
    * The writer of a log (a checkpoint origin), signing its checkpoints with `signer`. The same
    * appender is returned for the same log.
    */
-  appender(log: string, signer: NoteSigner): Promise<EntryAppender>;
+  appender(log: string, signer: NoteSigner, onCheckpoint?: CheckpointListener): Promise<EntryAppender>;
+  /** Keeps a witness's cosignature lines on the log's checkpoint at `size`. */
+  addCosignature(log: string, size: number, witness: string, lines: readonly string[]): Promise<void>;
   entries(log: string, query?: EntryQuery): Promise<Entry[]>;
   /** The names of the logs in the database. */
   logs(): Promise<string[]>;
   /** The checkpoint of the log at exactly `size` entries, or its latest when size is omitted. */
   checkpoint(log: string, size?: number): Promise<StoredCheckpoint | undefined>;
+  /**
+   * The stored bodies of the entries below index `before` (only the session's, when given), in
+   * index order, a page at a time: what an export streams.
+   */
+  leavesBefore(log: string, before: number, session?: string): AsyncIterable<StoredLeaf[]>;
   inclusionProof(log: string, index: number, size: number): Promise<Uint8Array[]>;
   consistencyProof(log: string, size1: number, size2: number): Promise<Uint8Array[]>;
   /** Waits for queued appends, then closes the database. */
@@ -52,7 +66,7 @@ export interface Store extends LogRows {
 export async function openStore(options: StoreOptions): Promise<Store> {
   const client = await connectDatabase(options);
   try {
-    await applyMigrations(client);
+    await (options.readOnly === true ? requireLatestSchema(client) : applyMigrations(client));
   } catch (error) {
     client.close();
     throw new StoreOpenError(options.url, explainOpenFailure(error), { cause: error });
@@ -72,10 +86,10 @@ class LibsqlStore implements Store {
     this.url = redactUrl(options.url);
   }
 
-  appender(log: string, signer: NoteSigner): Promise<EntryAppender> {
+  appender(log: string, signer: NoteSigner, onCheckpoint?: CheckpointListener): Promise<EntryAppender> {
     let appender = this.#appenders.get(log);
     if (appender === undefined) {
-      appender = createEntryAppender(this.#writerConnection(), log, signer);
+      appender = createEntryAppender(this.#writerConnection(), log, signer, onCheckpoint);
       this.#appenders.set(log, appender);
       // A failed start (e.g. the database was briefly locked) must not stick to the log forever.
       appender.catch(() => this.#appenders.delete(log));
@@ -91,8 +105,18 @@ class LibsqlStore implements Store {
     return queryLogNames(this.#client);
   }
 
+  addCosignature(log: string, size: number, witness: string, lines: readonly string[]): Promise<void> {
+    return writeCosignature(this.#client, log, size, witness, lines);
+  }
+
   checkpoint(log: string, size?: number): Promise<StoredCheckpoint | undefined> {
     return readCheckpoint(this.#client, log, size);
+  }
+
+  leavesBefore(log: string, before: number, session?: string): AsyncIterable<StoredLeaf[]> {
+    return session === undefined
+      ? readStoredLeaves(this.#client, log, { from: 0, to: before }, EXPORT_PAGE_SIZE)
+      : readSessionLeaves(this.#client, log, session, before, EXPORT_PAGE_SIZE);
   }
 
   inclusionProof(log: string, index: number, size: number): Promise<Uint8Array[]> {
@@ -115,7 +139,7 @@ class LibsqlStore implements Store {
     return findColumnMismatch(this.#client, log);
   }
 
-  checkpointRows(log: string): AsyncIterable<StoredCheckpoint[]> {
+  checkpointRows(log: string): AsyncIterable<CosignedCheckpoint[]> {
     return readCheckpoints(this.#client, log);
   }
 

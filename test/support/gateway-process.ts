@@ -127,7 +127,8 @@ function collectOutput(child: ChildProcess): () => { stdout: string; stderr: str
 }
 
 function stopProcess(child: ChildProcess, signal: NodeJS.Signals): Promise<number | null> {
-  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  // A process that already ended (by itself, or killed by a signal) emits no further exit event.
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolveExit) => {
     child.once('exit', (code) => {
       liveGateways.delete(child);
