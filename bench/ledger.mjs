@@ -9,6 +9,7 @@ import { createClient } from '@libsql/client';
 import { canonicalBytes, canonicalHash } from '../dist/ledger/canonical-json.js';
 import { parseCheckpoint } from '../dist/ledger/checkpoint.js';
 import { verifyLog } from '../dist/ledger/log-verifier.js';
+import { timeOrderedId } from '../dist/ledger/time-ordered-id.js';
 import { leafHash } from '../dist/ledger/merkle-hash.js';
 import { generateSignerKey, parseSignerKey, parseVerifierKey } from '../dist/ledger/note-keys.js';
 import { installLedgerPrimitives } from '../dist/ledger/primitives.js';
@@ -24,7 +25,7 @@ const LOG = 'bench.agenttrail.local/ledger';
 export function toolCallEntries(n, session) {
   const args = { message: `hello from call ${n}` };
   const agent = { transport: 'http', protocol: '2025-11-25', client: { name: 'bench-agent', version: '1.0.0' }, remote: '127.0.0.1' };
-  const common = { v: 1, session, agent, server: 'everything', method: 'tools/call', tool: 'echo', name: 'everything__echo', call: crypto.randomUUID() };
+  const common = { v: 1, session, agent, server: 'everything', method: 'tools/call', tool: 'echo', name: 'everything__echo', call: timeOrderedId() };
   return [
     { ...common, time: new Date().toISOString(), kind: 'tool.call', argsHash: canonicalHash(args), payload: { params: { name: 'echo', arguments: args } } },
     { ...common, time: new Date().toISOString(), kind: 'tool.result', outcome: 'ok', durationMs: 1.234, payload: { result: { content: [{ type: 'text', text: `Echo: ${args.message}` }] } } },

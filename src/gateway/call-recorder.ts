@@ -1,6 +1,7 @@
 import { ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
 import { canonicalHash } from '../ledger/canonical-json.js';
 import type { AgentIdentity, Entry, EntryDraft, EntryOutcome } from '../ledger/entry.js';
+import { timeOrderedId } from '../ledger/time-ordered-id.js';
 import { UpstreamError } from './upstream-error.js';
 
 /** Where entries go: the log's single writer. `append` resolves once the entry is durable. */
@@ -44,7 +45,7 @@ export class CallRecorder {
   ) {}
 
   async record<T>(who: SessionIdentity, call: RecordedCall, run: () => Promise<T>): Promise<T> {
-    const callId = crypto.randomUUID();
+    const callId = timeOrderedId();
     const common = {
       session: who.session,
       agent: who.agent,

@@ -235,7 +235,7 @@ class GroupCommitAppender implements EntryAppender {
     const checkpoint = signedCheckpoint(this.log, frontier, this.#signer);
     return {
       statements: [
-        ...sequenced.map((s) => insertEntry(this.log, s.entry, s.body)),
+        ...insertEntries(this.log, sequenced),
         ...changed.map((tile) => writeTile(this.log, tile)),
         insertCheckpoint(checkpoint),
       ],
@@ -311,22 +311,31 @@ function signedCheckpoint(log: string, tree: TileFrontier, signer: NoteSigner): 
   return { log, size: tree.size, root, key: signer.verifierKey, note };
 }
 
-function insertEntry(log: string, entry: Entry, body: Uint8Array): InStatement {
-  return {
-    sql: `INSERT INTO entries (log, idx, time, kind, session, server, tool, call, body)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    args: [
-      log,
-      entry.index,
-      entry.time,
-      entry.kind,
-      entry.session,
-      entry.server ?? null,
-      entry.tool ?? null,
-      entry.call ?? null,
-      body,
-    ],
-  };
+// Rows per INSERT: one statement for many rows saves preparing and running one per entry (about a
+// third of the cost of a commit), while 9 × 400 parameters stay far below SQLite's limit of 32,766.
+const ROWS_PER_INSERT = 400;
+
+function insertEntries(log: string, sequenced: readonly SequencedEntry[]): InStatement[] {
+  const statements: InStatement[] = [];
+  for (let start = 0; start < sequenced.length; start += ROWS_PER_INSERT) {
+    const rows = sequenced.slice(start, start + ROWS_PER_INSERT);
+    statements.push({
+      sql: `INSERT INTO entries (log, idx, time, kind, session, server, tool, call, body)
+            VALUES ${rows.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+      args: rows.flatMap(({ entry, body }) => [
+        log,
+        entry.index,
+        entry.time,
+        entry.kind,
+        entry.session,
+        entry.server ?? null,
+        entry.tool ?? null,
+        entry.call ?? null,
+        body,
+      ]),
+    });
+  }
+  return statements;
 }
 
 /** How many entries of the log are stored, and the index after the last one: equal unless some were removed. */
