@@ -2,6 +2,7 @@
 // each case copies one pristine database, changes it with a plain libSQL connection, as a person
 // with the sqlite shell would, and runs the built CLI on it. Every case must exit 1 and name the
 // entry, checkpoint or tile that is wrong and how.
+import { execFile } from 'node:child_process';
 import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +17,7 @@ import { generateSignerKey, parseSignerKey } from '../src/ledger/note-keys.js';
 import type { NoteSigner } from '../src/ledger/note-keys.js';
 import { parseSignedNote, signNote } from '../src/ledger/signed-note.js';
 import { openStore } from '../src/store/open-store.js';
+import { AGENTTRAIL_BIN } from './support/gateway-process.js';
 import { runAgenttrail } from './support/run-agenttrail.js';
 import type { CliResult } from './support/run-agenttrail.js';
 
@@ -204,6 +206,18 @@ async function insertEntry(db: Client, index: number, entry: EntryDraft): Promis
 }
 
 describe('agenttrail verify on an untouched log', () => {
+  it('shows its progress on a terminal, and keeps stdout free of it otherwise', async () => {
+    // util-linux `script` gives the command a pseudo-terminal, as a person's shell would.
+    const command = `'${process.execPath}' '${AGENTTRAIL_BIN}' verify --db '${urlOf(pristine)}' --key '${VKEY}'`;
+    const onTerminal = await new Promise<string>((resolve, reject) => {
+      execFile('script', ['-qec', command, '/dev/null'], (error, stdout) => (error ? reject(error) : resolve(stdout)));
+    });
+    expect(onTerminal).toMatch(/verifying agenttrail\.local\/gateway: \d+ entries/);
+    expect(onTerminal).toMatch(/log agenttrail\.local\/gateway: OK/);
+    const piped = await agenttrail(['verify', '--db', urlOf(pristine), '--key', VKEY]);
+    expect(piped.stdout + piped.stderr).not.toMatch(/verifying/);
+  });
+
   it('exits 0 and prints the summary: entries, checkpoints, first and last time, the signing key', async () => {
     const result = await agenttrail(['verify', '--db', urlOf(pristine), '--key', VKEY]);
     expect(result.code, result.stdout + result.stderr).toBe(0);
