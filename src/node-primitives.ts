@@ -2,6 +2,7 @@ import { createPrivateKey, createPublicKey, hash, sign, verify } from 'node:cryp
 import type { KeyObject } from 'node:crypto';
 import { Point } from '@noble/ed25519';
 import type { LedgerPrimitives } from './ledger/primitives.js';
+import { Sha256Thread } from './sha256-thread.js';
 
 // DER prefixes of an Ed25519 PKCS#8 private key and SPKI public key (RFC 8410), before the 32 key bytes.
 const PKCS8_ED25519_PREFIX = Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20]);
@@ -17,11 +18,12 @@ const publicKeys = new WeakMap<Uint8Array, KeyObject | 'refused'>();
  * non-canonically encoded public keys, so those are refused here once per key, as noble's
  * `zip215: false` refuses them.
  */
+const sha256 = (...chunks: Uint8Array[]): Uint8Array => sha256Digest(chunks.length === 1 ? chunks[0]! : joined(chunks));
+const sha256Thread = new Sha256Thread(sha256);
+
 export const NODE_PRIMITIVES: LedgerPrimitives = {
-  sha256: (...chunks) => {
-    const input = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-    return new Uint8Array(hash('sha256', input, 'buffer'));
-  },
+  sha256,
+  sha256Each: (prefix, messages) => sha256Thread.hashEach(prefix, messages),
   ed25519Sign: (message, seed) => new Uint8Array(sign(null, message, privateKeyOf(seed))),
   ed25519Verify: (signature, message, publicKey) => {
     const key = publicKeyOf(publicKey);
@@ -34,6 +36,28 @@ export const NODE_PRIMITIVES: LedgerPrimitives = {
     }
   },
 };
+
+// Merkle node inputs (65 bytes) are joined here rather than in a new buffer per hash: a verifier
+// computes one per entry, and the garbage would cost as much as the hashing.
+const joinBuffer = new Uint8Array(1024);
+
+function joined(chunks: readonly Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const chunk of chunks) length += chunk.length;
+  if (length > joinBuffer.length) return Buffer.concat(chunks);
+  let offset = 0;
+  for (const chunk of chunks) {
+    joinBuffer.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return joinBuffer.subarray(0, length);
+}
+
+/** A plain Uint8Array view of the digest (callers compare with Uint8Arrays; a Buffer is not equal to one in tests). */
+function sha256Digest(input: Uint8Array): Uint8Array {
+  const digest = hash('sha256', input, 'buffer');
+  return new Uint8Array(digest.buffer, digest.byteOffset, digest.length);
+}
 
 function privateKeyOf(seed: Uint8Array): KeyObject {
   let key = privateKeys.get(seed);

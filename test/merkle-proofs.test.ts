@@ -11,7 +11,7 @@ import {
   type LeafRange,
   type PerfectSubtree,
 } from '../src/ledger/leaf-ranges.js';
-import { EMPTY_TREE_ROOT, HASH_SIZE, leafHash, nodeHash } from '../src/ledger/merkle-hash.js';
+import { EMPTY_TREE_ROOT, HASH_SIZE, leafHash, leafHashes, nodeHash } from '../src/ledger/merkle-hash.js';
 import {
   ProofError,
   rootFromInclusionProof,
@@ -95,10 +95,23 @@ describeWithEachPrimitives(() => {
     });
   });
 
-  // ---------------------------------------------------------------------------------------------
-  // In-memory trees
+  describe('leaf hashes of many entries at once', () => {
+    // SHA-256(0x00): the RFC 6962 hash of an empty leaf.
+    const EMPTY_LEAF = '6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d';
 
-  /** Every perfect subtree hash of a tree, level by level: what a store keeps, for tests. */
+    test.each([0, 5, 1000])('a batch of %i entries has the leaf hash of each, in order', async (count) => {
+      const entries = Array.from({ length: count }, (_, i) => new TextEncoder().encode(i === 0 ? '' : `{"index":${i}}`.repeat(i % 7)));
+      const hashes = await leafHashes(entries);
+      expect(hashes.map(hex)).toEqual(entries.map((entry) => hex(leafHash(entry))));
+      if (count > 0) expect(hex(hashes[0]!)).toBe(EMPTY_LEAF);
+    });
+
+    it('keeps concurrent batches apart', async () => {
+      const batches = Array.from({ length: 4 }, (_, b) => Array.from({ length: 300 }, (_, i) => new TextEncoder().encode(`${b}/${i}`)));
+      const hashed = await Promise.all(batches.map((batch) => leafHashes(batch)));
+      hashed.forEach((hashes, b) => expect(hashes.map(hex)).toEqual(batches[b]!.map((entry) => hex(leafHash(entry)))));
+    });
+  });
 });
 
 function perfectSubtreeTable(leafHashes: readonly Uint8Array[]): Uint8Array[][] {

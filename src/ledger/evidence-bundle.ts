@@ -3,7 +3,7 @@ import { decodeBase64, encodeBase64 } from './base64.js';
 import { parseCheckpoint } from './checkpoint.js';
 import type { Checkpoint } from './checkpoint.js';
 import { EntrySchema } from './entry.js';
-import type { EntryRecord } from './log-verifier.js';
+import type { EntryRecord } from './hashed-entries.js';
 import { leafHash } from './merkle-hash.js';
 import type { NoteVerifier } from './note-keys.js';
 import { verifyInclusion } from './proof-verification.js';

@@ -3,7 +3,9 @@ import { verifyCosignatures } from './cosignature.js';
 import type { WitnessVerifier } from './cosignature.js';
 import { parseCheckpoint } from './checkpoint.js';
 import type { Checkpoint } from './checkpoint.js';
-import { HASH_SIZE, leafHash } from './merkle-hash.js';
+import { withLeafHashes } from './hashed-entries.js';
+import type { EntryRecord, HashedEntry } from './hashed-entries.js';
+import { HASH_SIZE } from './merkle-hash.js';
 import { parseVerifierKey } from './note-keys.js';
 import type { NoteVerifier } from './note-keys.js';
 import { PagedCursor } from './paged-cursor.js';
@@ -12,11 +14,7 @@ import { TileFrontier } from './tile-frontier.js';
 import { TILE_WIDTH } from './tiles.js';
 import type { Tile } from './tiles.js';
 
-/** An entry as stored: its index and the signed body whose hash is its leaf. */
-export interface EntryRecord {
-  readonly index: number;
-  readonly body: Uint8Array;
-}
+export type { EntryRecord } from './hashed-entries.js';
 
 /** A query column (kept beside the body) whose value is not the signed body's. */
 export interface ColumnMismatchRecord {
@@ -45,6 +43,8 @@ export interface TileRecord {
 /** Everything stored for one log, read in order a page at a time (see src/store). */
 export interface LogRecords {
   entryRows(log: string): AsyncIterable<readonly EntryRecord[]>;
+  /** The `time` column of entry `index`; null when there is no such entry. */
+  entryTime(log: string, index: number): Promise<string | null>;
   /** The stored entries whose `kind` column is `kind`. */
   entriesOfKind(log: string, kind: string): Promise<readonly EntryRecord[]>;
   /** The first entry whose query columns (index, time, kind, ...) differ from its body. */
@@ -111,7 +111,7 @@ class LogVerification {
   readonly #records: LogRecords;
   readonly #log: string;
   readonly #options: LogVerificationOptions;
-  readonly #entries: PagedCursor<EntryRecord>;
+  readonly #entries: PagedCursor<HashedEntry>;
   readonly #tiles = new Map<number, PagedCursor<TileRecord>>();
   #tree = TileFrontier.empty();
   #trusted: NoteVerifier[];
@@ -125,21 +125,33 @@ class LogVerification {
   readonly #cosigned = new Map<WitnessVerifier, number>();
   #checkpoints = 0;
   #latest: Checkpoint | null = null;
-  #firstTime: string | null = null;
-  #lastRow: EntryRecord | null = null;
 
   constructor(records: LogRecords, log: string, options: LogVerificationOptions) {
     this.#records = records;
     this.#log = log;
     this.#options = options;
-    this.#entries = new PagedCursor(records.entryRows(log));
+    this.#entries = new PagedCursor(withLeafHashes(records.entryRows(log)));
     this.#trusted = [...options.keys];
   }
 
   async run(): Promise<LogSummary> {
-    // Once the columns match the bodies, the `kind` column finds every rotation without parsing
-    // every body; each body is still hashed below, so a forged one fails at its checkpoint.
-    await this.#checkColumns();
+    // The database compares the query columns with the bodies while the entries are hashed here;
+    // a column found changed is the first thing wrong, and it explains any failure below.
+    const columnsChecked = this.#checkColumns();
+    columnsChecked.catch(() => undefined);
+    try {
+      const summary = await this.#checkTree();
+      await columnsChecked;
+      return summary;
+    } catch (error) {
+      await columnsChecked;
+      throw error;
+    }
+  }
+
+  async #checkTree(): Promise<LogSummary> {
+    // When the columns match the bodies (checked meanwhile, see run), the `kind` column finds every
+    // rotation without parsing every body; each body is still hashed, so a forged one fails at its checkpoint.
     for (const rotation of await this.#records.entriesOfKind(this.#log, KEY_ROTATED)) this.#noteRotation(rotation);
     const trusted = this.#options.trustedCheckpoint;
     const trustedSize = trusted === undefined ? 0 : this.#trustedCheckpointSize(trusted);
@@ -180,8 +192,9 @@ class LogVerification {
       log: this.#log,
       entries: this.#tree.size,
       checkpoints: this.#checkpoints,
-      firstTime: this.#firstTime,
-      lastTime: this.#lastRow === null ? null : timeOf(this.#lastRow.body),
+      // The columns are the signed bodies' (checked meanwhile, see run), and this is only returned then.
+      firstTime: this.#tree.size === 0 ? null : await this.#records.entryTime(this.#log, 0),
+      lastTime: this.#tree.size === 0 ? null : await this.#records.entryTime(this.#log, this.#tree.size - 1),
       keys: this.#signers,
       latest: this.#latest === null ? null : { size: this.#latest.size, root: encodeBase64(this.#latest.root) },
       trustedOnFirstUse: this.#trustedOnFirstUse,
@@ -228,13 +241,11 @@ class LogVerification {
   }
 
   /** Checks the row is the next one; returns its leaf hash. */
-  #checkEntry(row: EntryRecord, expected: number): Uint8Array {
+  #checkEntry(row: HashedEntry, expected: number): Uint8Array {
     if (row.index !== expected) {
       throw this.#failure(`entry ${expected}`, `is missing (the next stored entry is ${row.index})`);
     }
-    if (expected === 0) this.#firstTime = timeOf(row.body);
-    this.#lastRow = row;
-    return leafHash(row.body);
+    return row.leaf;
   }
 
   /** A key rotation takes effect once a checkpoint by the old key covers it. */
@@ -475,12 +486,6 @@ class LogVerification {
   }
 }
 
-/** The `time` of an entry body that has passed the column check (so it is a JSON object). */
-function timeOf(body: Uint8Array): string | null {
-  const time: unknown = (JSON.parse(new TextDecoder().decode(body)) as { time?: unknown }).time;
-  return typeof time === 'string' ? time : null;
-}
-
 /** An entry whose leaf hash is not the one its level-0 tile recorded. */
 interface ChangedLeaf {
   readonly entry: number;
@@ -516,5 +521,7 @@ function firstDifferentHash(stored: Uint8Array, expected: readonly Uint8Array[])
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

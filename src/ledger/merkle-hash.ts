@@ -12,6 +12,11 @@ export function leafHash(entryBytes: Uint8Array): Uint8Array {
   return ledgerPrimitives().sha256(LEAF_PREFIX, entryBytes);
 }
 
+/** The leaf hashes of many entries, possibly computed off this thread (see LedgerPrimitives). */
+export function leafHashes(entries: readonly Uint8Array[]): Promise<Uint8Array[]> {
+  return ledgerPrimitives().sha256Each(LEAF_PREFIX, entries);
+}
+
 /** The hash of an interior node: SHA-256(0x01 || left || right). */
 export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
   // Children are always hashes; anything else here is a caller passing entry bytes or a corrupt hash.

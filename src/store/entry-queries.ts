@@ -90,6 +90,13 @@ export async function* readSessionLeaves(
   }
 }
 
+/** The `time` column of one entry; null when there is no such entry. */
+export async function readEntryTime(client: Client, log: string, index: number): Promise<string | null> {
+  const result = await client.execute({ sql: 'SELECT time FROM entries WHERE log = ? AND idx = ?', args: [log, index] });
+  const time = result.rows[0]?.['time'];
+  return typeof time === 'string' ? time : null;
+}
+
 /** The stored entries of one kind (the `kind` column), e.g. the few `key.rotated` ones. */
 export async function readLeavesOfKind(client: Client, log: string, kind: string): Promise<StoredLeaf[]> {
   const result = await client.execute({
@@ -120,20 +127,33 @@ const QUERY_COLUMNS = [
 ] as const;
 
 /**
- * The first entry whose query columns differ from its signed body. The database compares them in
- * one pass (about 800,000 rows/s here), far faster than shipping every column to the verifier;
- * the verifier still hashes every body itself.
+ * The query that finds the first entry whose query columns differ from its signed body. The
+ * database compares them in one pass (about 800,000 rows/s here), far faster than shipping every
+ * column to the verifier; the verifier still hashes every body itself. Its row has `idx` and `bad`
+ * (the column, or `body` when the body is not JSON).
  */
-export async function findColumnMismatch(client: Client, log: string): Promise<ColumnMismatch | undefined> {
+export function columnMismatchScan(log: string): { sql: string; args: [string] } {
   const cases = QUERY_COLUMNS.map(([column, field]) => `WHEN ${column} IS NOT json_extract(b, '$.${field}') THEN '${column}'`);
-  const result = await client.execute({
+  return {
     sql: `SELECT idx, bad FROM (
             SELECT idx, CASE WHEN json_valid(b) = 0 THEN 'body' ${cases.join(' ')} END AS bad
             FROM (SELECT *, CAST(body AS TEXT) AS b FROM entries WHERE log = ?)
           ) WHERE bad IS NOT NULL ORDER BY idx LIMIT 1`,
     args: [log],
-  });
-  const found = result.rows[0];
+  };
+}
+
+/**
+ * The mismatch a columnMismatchScan row reports, with the stored and signed values. `scan` runs the
+ * scan: on a local file it runs off the main thread (LocalFileReader).
+ */
+export async function findColumnMismatch(
+  client: Client,
+  log: string,
+  scan: (query: ReturnType<typeof columnMismatchScan>) => Promise<Record<string, unknown> | undefined> = async (query) =>
+    (await client.execute(query)).rows[0],
+): Promise<ColumnMismatch | undefined> {
+  const found = await scan(columnMismatchScan(log));
   if (found === undefined) return undefined;
   const index = Number(found['idx']);
   const column = String(found['bad']);

@@ -8,8 +8,9 @@ import { writeCosignature } from './cosignature-queries.js';
 import type { NoteSigner } from '../ledger/note-keys.js';
 import { readCheckpoint, readCheckpoints } from './checkpoint-queries.js';
 import type { CosignedCheckpoint, StoredCheckpoint } from './checkpoint-queries.js';
-import { findColumnMismatch, queryEntries, queryLogNames, readLeavesOfKind, readSessionLeaves, readStoredLeaves } from './entry-queries.js';
+import { findColumnMismatch, queryEntries, queryLogNames, readEntryTime, readLeavesOfKind, readSessionLeaves, readStoredLeaves } from './entry-queries.js';
 import type { ColumnMismatch, EntryQuery, StoredLeaf } from './entry-queries.js';
+import { LocalFileReader } from './local-file-reader.js';
 import { applyMigrations, requireLatestSchema } from './migrations.js';
 import { proveConsistency, proveInclusion } from './proof-queries.js';
 import { readStoredTiles, readTopTileLevel } from './tile-queries.js';
@@ -26,6 +27,7 @@ const EXPORT_PAGE_SIZE = 1000;
 /** What a verifier reads: every stored row of a log, in order, a page at a time. */
 export interface LogRows {
   entryRows(log: string): AsyncIterable<StoredLeaf[]>;
+  entryTime(log: string, index: number): Promise<string | null>;
   entriesOfKind(log: string, kind: string): Promise<StoredLeaf[]>;
   findColumnMismatch(log: string): Promise<ColumnMismatch | undefined>;
   checkpointRows(log: string): AsyncIterable<CosignedCheckpoint[]>;
@@ -79,6 +81,7 @@ class LibsqlStore implements Store {
   readonly #client: Client;
   readonly #options: StoreOptions;
   readonly #appenders = new Map<string, Promise<EntryAppender>>();
+  #localReader: LocalFileReader | undefined | null = null;
 
   constructor(client: Client, options: StoreOptions) {
     this.#client = client;
@@ -128,7 +131,11 @@ class LibsqlStore implements Store {
   }
 
   entryRows(log: string): AsyncIterable<StoredLeaf[]> {
-    return readStoredLeaves(this.#client, log, { from: 0 });
+    return this.#fileReader()?.entryPages(log) ?? readStoredLeaves(this.#client, log, { from: 0 });
+  }
+
+  entryTime(log: string, index: number): Promise<string | null> {
+    return readEntryTime(this.#client, log, index);
   }
 
   entriesOfKind(log: string, kind: string): Promise<StoredLeaf[]> {
@@ -136,7 +143,8 @@ class LibsqlStore implements Store {
   }
 
   findColumnMismatch(log: string): Promise<ColumnMismatch | undefined> {
-    return findColumnMismatch(this.#client, log);
+    const reader = this.#fileReader();
+    return reader === undefined ? findColumnMismatch(this.#client, log) : findColumnMismatch(this.#client, log, (scan) => reader.firstRow(scan));
   }
 
   checkpointRows(log: string): AsyncIterable<CosignedCheckpoint[]> {
@@ -154,7 +162,14 @@ class LibsqlStore implements Store {
   async close(): Promise<void> {
     const appenders = await Promise.allSettled(this.#appenders.values());
     await Promise.all(appenders.map((a) => (a.status === 'fulfilled' ? a.value.close() : undefined)));
+    this.#localReader?.close();
     this.#client.close();
+  }
+
+  /** Opened on first use: only verifying reads whole logs. */
+  #fileReader(): LocalFileReader | undefined {
+    if (this.#localReader === null) this.#localReader = LocalFileReader.forUrl(this.#options.url);
+    return this.#localReader;
   }
 
   /**
