@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { connectClient, type ConnectedClient } from './support/clients.js';
 import { startGateway, waitForEntries, type RunningGateway } from './support/gateway-process.js';
 import { startEverythingStdio } from './support/upstream-servers.js';
-import { recordingHandlers, withoutEnvelope, type RecordingHandlers } from './fixtures/forwarding-cases.js';
+import { asJson, askedCount, recordingHandlers, withoutEnvelope, type RecordingHandlers } from './fixtures/forwarding-cases.js';
 
 // A 2026-07-28 agent cannot be sent requests: the gateway answers it input_required and the SDK
 // client answers through its handlers and retries. The upstream (2025-only server-everything) asks
@@ -91,11 +91,3 @@ describe('a 2026-07-28 agent answers an upstream’s elicitation, sampling and r
     expect(body).not.toMatch(/Mallory/);
   });
 });
-
-function asJson(value: unknown): unknown {
-  return JSON.parse(JSON.stringify(value));
-}
-
-function askedCount(recorded: RecordingHandlers, kind: 'elicitation' | 'sampling' | 'roots'): number {
-  return kind === 'roots' ? recorded.asked.roots : recorded.asked[kind].length;
-}

@@ -1,10 +1,10 @@
 import { userInfo } from 'node:os';
 import { basename } from 'node:path';
-import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { z } from 'zod';
 import { defaultConfig, stdioServerConfigSchema } from '../config/config-schema.js';
 import { loadConfigFile } from '../config/load-config-file.js';
 import { Gateway } from '../gateway/gateway.js';
+import { serveAgentOverStdio } from './agent-stdio-server.js';
 import { openAuditDatabase, resolveDatabaseUrl } from './audit-database.js';
 import { loadOrCreateGatewayKey, resolveKeyPath } from './gateway-key.js';
 import { onShutdownSignal } from './shutdown.js';
@@ -37,9 +37,7 @@ export async function runWrap(options: WrapOptions, command: readonly string[], 
     onStderrLine: (_server, line) => process.stderr.write(`${line}\n`),
   });
   const agent = { transport: 'stdio' as const, user: userInfo().username, parentPid: process.ppid };
-  const handle = serveStdio(() => gateway.openSession(crypto.randomUUID(), { ...agent }).server, {
-    onerror: (error) => process.stderr.write(`agenttrail: ${error.message}\n`),
-  });
+  const handle = serveAgentOverStdio(gateway, agent, (error) => process.stderr.write(`agenttrail: ${error.message}\n`));
   await new Promise<void>((resolve) => {
     process.stdin.once('end', resolve);
     process.stdin.once('close', resolve);

@@ -1,5 +1,4 @@
 import {
-  CLIENT_CAPABILITIES_META_KEY,
   type ClientCapabilities,
   type Notification,
   type Result,
@@ -15,10 +14,10 @@ import type { UpstreamBridge } from './upstream-connection.js';
 import { UpstreamSet } from './upstream-set.js';
 
 /**
- * One agent connection that keeps state: a stdio wrap, or a 2025-11-25 HTTP session. It owns its own
- * upstream connections, opened with the capabilities the agent declared, so that the upstream offers
- * what it would offer the agent directly, and so that the upstream's own requests (elicitation,
- * sampling, roots) and notifications reach exactly this agent.
+ * One connection of a 2025-11-25 agent, which keeps state: on stdio (`agenttrail wrap`) or an HTTP
+ * session. It owns its own upstream connections, opened with the capabilities the agent declared, so
+ * that the upstream offers what it would offer the agent directly, and so that the upstream's own
+ * requests (elicitation, sampling, roots) and notifications reach exactly this agent.
  */
 export class AgentSession implements UpstreamBridge {
   readonly server: Server;
@@ -39,7 +38,7 @@ export class AgentSession implements UpstreamBridge {
       serverInfo: gateway.serverInfo,
       names: gateway.names,
       recorder: gateway.recorder,
-      upstreamsFor: (ctx) => Promise.resolve(this.upstreams(ctx)),
+      upstreamsFor: () => Promise.resolve(this.upstreams()),
       identityFor: () => this.identity,
       whileCalling: (server, ctx, run) => this.whileCalling(server, ctx, run),
     });
@@ -100,16 +99,13 @@ export class AgentSession implements UpstreamBridge {
     void Promise.resolve(sent).catch(() => undefined);
   }
 
-  private upstreams(ctx: ServerContext): UpstreamSet {
-    this.#upstreams ??= this.gateway.openUpstreams(this.declaredCapabilities(ctx), this, 'legacy');
+  private upstreams(): UpstreamSet {
+    this.#upstreams ??= this.gateway.openUpstreams(this.declaredCapabilities(), this, 'legacy');
     return this.#upstreams;
   }
 
   /** Only what the gateway can carry back to this agent is declared upstream. */
-  private declaredCapabilities(ctx: ServerContext): ClientCapabilities {
-    // A 2026-07-28 agent on stdio answers through input rounds, which only the HTTP endpoint bridges
-    // for now: declaring them would make the upstream ask questions nobody answers.
-    if ((ctx.mcpReq.envelope as Record<string, unknown> | undefined)?.[CLIENT_CAPABILITIES_META_KEY] !== undefined) return {};
+  private declaredCapabilities(): ClientCapabilities {
     return answerableCapabilities(this.server.getClientCapabilities()) ?? {};
   }
 

@@ -81,9 +81,10 @@ export class Gateway {
 
   /**
    * A server for one 2026-07-28 request. Stateless agents share one set of upstream connections, and
-   * a reviewer's "session" for them is the agent's stable identity (client name, version, address).
+   * a reviewer's "session" for them is the agent's stable identity (client name, version, address),
+   * or `session` where the transport has one (a stdio connection).
    */
-  statelessServer(transportAgent: AgentIdentity): Server {
+  statelessServer(transportAgent: AgentIdentity, session?: string): Server {
     return createForwardingServer({
       serverInfo: this.serverInfo,
       names: this.names,
@@ -91,7 +92,7 @@ export class Gateway {
       // Lists come from upstreams that were told what this agent can answer, so that they offer it
       // the tools they would offer it directly.
       upstreamsFor: (ctx) => Promise.resolve(this.statelessUpstreams(answerableCapabilitiesOf(ctx))),
-      identityFor: (ctx) => statelessIdentity(transportAgent, ctx),
+      identityFor: (ctx) => statelessIdentity(transportAgent, ctx, session),
       upstreamEnvelope: upstreamEnvelopeOf,
       interactive: {
         states: this.#roundStates,
@@ -161,7 +162,7 @@ function envelopeOf(ctx: ServerContext): Record<string, unknown> {
   return (ctx.mcpReq.envelope ?? {}) as Record<string, unknown>;
 }
 
-function statelessIdentity(transportAgent: AgentIdentity, ctx: ServerContext) {
+function statelessIdentity(transportAgent: AgentIdentity, ctx: ServerContext, connection: string | undefined) {
   const envelope = envelopeOf(ctx);
   const client = envelope[CLIENT_INFO_META_KEY] as Implementation | undefined;
   const protocol = envelope[PROTOCOL_VERSION_META_KEY];
@@ -170,6 +171,6 @@ function statelessIdentity(transportAgent: AgentIdentity, ctx: ServerContext) {
     ...(client ? { client: { name: client.name, version: client.version } } : {}),
     ...(typeof protocol === 'string' ? { protocol } : {}),
   };
-  const session = `stateless-${canonicalHash([agent.client?.name ?? '', agent.client?.version ?? '', agent.remote ?? '']).slice(0, 16)}`;
+  const session = connection ?? `stateless-${canonicalHash([agent.client?.name ?? '', agent.client?.version ?? '', agent.remote ?? '']).slice(0, 16)}`;
   return { session, agent };
 }
