@@ -84,6 +84,8 @@ describe('defaults', () => {
         local: { command: 'node', args: [], env: {}, timeoutMs: 60_000, protocol: '2025-11-25' },
         remote: { url: 'http://127.0.0.1:3001/mcp', transport: 'streamable-http', headers: {}, timeoutMs: 60_000, protocol: 'auto' },
       },
+      credentials: {},
+      redaction: { patterns: [] },
     });
   });
 
@@ -93,6 +95,8 @@ describe('defaults', () => {
       listen: { host: '127.0.0.1', port: 8787, path: '/mcp', maxBodyBytes: 4 * 1024 * 1024, allowedHosts: [], allowedOrigins: [] },
       naming: { separator: '__', prefix: true },
       servers: {},
+      credentials: {},
+      redaction: { patterns: [] },
     });
   });
 

@@ -3,10 +3,8 @@ import { serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { z } from 'zod';
 import { loadConfigFile } from '../config/load-config-file.js';
-import { Gateway } from '../gateway/gateway.js';
 import { createGatewayApp } from '../http/gateway-app.js';
-import { openAuditDatabase, resolveDatabaseUrl } from './audit-database.js';
-import { loadOrCreateGatewayKey, resolveKeyPath } from './gateway-key.js';
+import { openAuditedGateway } from './audited-gateway.js';
 import { onShutdownSignal } from './shutdown.js';
 
 export const ServeOptionsSchema = z.strictObject({
@@ -22,13 +20,8 @@ export type ServeOptions = z.infer<typeof ServeOptionsSchema>;
 export async function runServe(options: ServeOptions, env: NodeJS.ProcessEnv): Promise<void> {
   const { config } = await loadConfigFile(options.config, env);
   const listen = { ...config.listen, host: options.host ?? config.listen.host, port: options.port ?? config.listen.port };
-  const signer = await loadOrCreateGatewayKey(resolveKeyPath(options.key, config.log.key, env), config.log.origin);
-  const database = await openAuditDatabase(resolveDatabaseUrl(options.db, config.log.db, env), config.log.origin, signer, env, config.log.witnesses);
-  const gateway = new Gateway({
-    servers: new Map(Object.entries(config.servers)),
-    separator: config.naming.separator,
+  const { gateway, database } = await openAuditedGateway(config, new Map(Object.entries(config.servers)), options, env, {
     prefixNames: config.naming.prefix,
-    sink: database.appender,
     onStderrLine: (server, line) => console.error(`[${server}] ${line}`),
   });
   const http = createGatewayApp({ gateway, listen, remoteAddressOf: (c) => getConnInfo(c).remote.address });

@@ -3,10 +3,8 @@ import { basename } from 'node:path';
 import { z } from 'zod';
 import { defaultConfig, stdioServerConfigSchema } from '../config/config-schema.js';
 import { loadConfigFile } from '../config/load-config-file.js';
-import { Gateway } from '../gateway/gateway.js';
 import { serveAgentOverStdio } from './agent-stdio-server.js';
-import { openAuditDatabase, resolveDatabaseUrl } from './audit-database.js';
-import { loadOrCreateGatewayKey, resolveKeyPath } from './gateway-key.js';
+import { openAuditedGateway } from './audited-gateway.js';
 import { onShutdownSignal } from './shutdown.js';
 import { UsageError } from './usage-error.js';
 
@@ -27,17 +25,12 @@ export async function runWrap(options: WrapOptions, command: readonly string[], 
   // The wrapped server gets this process's whole environment: a desktop client sets the server's
   // variables (API tokens and the like) on the command it starts, which is now this one.
   const server = stdioServerConfigSchema.parse({ command: program, args, env: definedValues(env) });
-  const signer = await loadOrCreateGatewayKey(resolveKeyPath(options.key, config.log.key, env), config.log.origin);
-  const database = await openAuditDatabase(resolveDatabaseUrl(options.db, config.log.db, env), config.log.origin, signer, env, config.log.witnesses);
-  const gateway = new Gateway({
-    servers: new Map([[name, server]]),
-    separator: config.naming.separator,
+  const { gateway, database, redactText } = await openAuditedGateway(config, new Map([[name, server]]), options, env, {
     prefixNames: false,
-    sink: database.appender,
     onStderrLine: (_server, line) => process.stderr.write(`${line}\n`),
   });
   const agent = { transport: 'stdio' as const, user: userInfo().username, parentPid: process.ppid };
-  const handle = serveAgentOverStdio(gateway, agent, (error) => process.stderr.write(`agenttrail: ${error.message}\n`));
+  const handle = serveAgentOverStdio(gateway, agent, (error) => process.stderr.write(`agenttrail: ${redactText(error.message)}\n`));
   await new Promise<void>((resolve) => {
     process.stdin.once('end', resolve);
     process.stdin.once('close', resolve);

@@ -53,6 +53,14 @@ export const logConfigSchema = z
       .min(1, 'expected a file path')
       .optional()
       .describe("Path of the gateway's signer key file; relative to this file's folder."),
+    secret: z
+      .string()
+      .min(1, 'expected a file path')
+      .optional()
+      .describe(
+        "Path of the log's secret (keys credential fingerprints and redaction commitments); relative to this file's folder. " +
+          'Default: agenttrail.secret beside the key file, created on first run.',
+      ),
     witnesses: z
       .array(witnessConfigSchema)
       .default([])
@@ -193,6 +201,78 @@ const serverMapSchema = z.record(serverNameSchema, serverConfigSchema, {
   error: (issue) => (issue.input === undefined ? `missing; ${ADD_A_SERVER}` : issue.input === null ? ADD_A_SERVER : undefined),
 });
 
+const credentialNameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'invalid credential name: use letters, digits, "_", "." and "-", starting with a letter or digit');
+
+export const credentialSourceSchema = z
+  .union(
+    [
+      z.string().regex(/^(env|file):.+$/, 'expected env:NAME, file:PATH or { command: [PROGRAM, ARG...] }'),
+      z.strictObject({
+        command: z.array(z.string().min(1)).min(1, 'expected the program and its arguments, e.g. [vault, kv, get, -field=token, secret/gh]'),
+        timeoutMs: z.int().positive().max(MAX_TIMER_MS).default(10_000).describe('How long the command may take.'),
+      }),
+    ],
+    { error: 'expected env:NAME, file:PATH or { command: [PROGRAM, ARG...] }' },
+  )
+  .describe(
+    'Where the secret comes from: env:NAME (an environment variable of the gateway), file:PATH (relative to this file\'s ' +
+      'folder; trailing newline dropped) or a command whose standard output is the secret (a vault CLI).',
+  );
+
+export const credentialConfigSchema = z
+  .strictObject({
+    source: credentialSourceSchema,
+    servers: z.array(serverNameSchema).min(1, 'expected the servers that get this credential').describe('The upstream servers that get it.'),
+    header: z
+      .string()
+      .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'expected an HTTP header name')
+      .optional()
+      .describe('For HTTP servers: the request header that carries it, e.g. Authorization.'),
+    format: z
+      .string()
+      .includes('{value}', { error: 'expected a template containing {value}, e.g. "Bearer {value}"' })
+      .default('{value}')
+      .describe('How the header value is made from the secret, e.g. "Bearer {value}".'),
+    env: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name')
+      .optional()
+      .describe("For stdio servers: the environment variable of the server's process that carries it."),
+    scope: z.string().optional().describe('What the credential allows, recorded with each use (e.g. "repo:read").'),
+    expires: z.iso.datetime({ offset: true }).optional().describe('When the credential expires, recorded with each use.'),
+  })
+  .describe('A secret the gateway hands to upstream servers on the agents\' behalf; agents never see it.');
+
+export const redactionConfigSchema = z
+  .strictObject({
+    patterns: z
+      .array(
+        z.strictObject({
+          name: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'expected a lower-case name, e.g. acme-api-key').describe('Named in the marker.'),
+          pattern: z
+            .string()
+            .min(1)
+            .refine(isRegExp, 'expected a JavaScript regular expression (without slashes or flags)')
+            .describe('A JavaScript regular expression; every match is redacted.'),
+        }),
+      )
+      .default([])
+      .describe('Secret shapes to redact besides the built-in ones and the configured credentials.'),
+  })
+  .prefault({})
+  .describe('What is removed from arguments and results before they are recorded (never from what agents and upstreams exchange).');
+
+function isRegExp(source: string): boolean {
+  try {
+    new RegExp(source);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const configShape = {
   log: logConfigSchema,
   listen: listenConfigSchema,
@@ -201,6 +281,11 @@ const configShape = {
     .refine((servers) => Object.keys(servers).length > 0, ADD_A_SERVER)
     .meta({ minProperties: 1 })
     .describe('Upstream MCP servers, by name. Each has either command (stdio) or url (HTTP).'),
+  credentials: z
+    .record(credentialNameSchema, credentialConfigSchema)
+    .default({})
+    .describe('Secrets handed to upstream servers (in a header or an environment variable), recorded by fingerprint only.'),
+  redaction: redactionConfigSchema,
 };
 
 // A server name must not contain the separator, or a prefixed name would split ambiguously.
@@ -235,8 +320,29 @@ function checkUnprefixedNamesHaveOneServer(
   }
 }
 
+// A credential must name configured servers, with a header for HTTP ones and a variable for stdio ones.
+function checkCredentialTargets(
+  config: { servers: Record<string, ServerConfig>; credentials: Record<string, CredentialConfig> },
+  context: z.RefinementCtx,
+): void {
+  for (const [name, credential] of Object.entries(config.credentials)) {
+    credential.servers.forEach((server, i) => {
+      const target = config.servers[server];
+      const path = ['credentials', name, 'servers', i];
+      if (target === undefined) {
+        context.addIssue({ code: 'custom', path, message: `no server named "${server}" (servers: ${Object.keys(config.servers).join(', ') || 'none'})` });
+      } else if ('url' in target && credential.header === undefined) {
+        context.addIssue({ code: 'custom', path: ['credentials', name], message: `server "${server}" is reached over HTTP: say which header carries the credential (header: Authorization)` });
+      } else if ('command' in target && credential.env === undefined) {
+        context.addIssue({ code: 'custom', path: ['credentials', name], message: `server "${server}" runs over stdio: say which environment variable carries the credential (env: NAME)` });
+      }
+    });
+  }
+}
+
 export const gatewayConfigSchema = z
   .strictObject(configShape)
+  .superRefine(checkCredentialTargets)
   .superRefine(checkServerNamesAgainstSeparator)
   .superRefine(checkUnprefixedNamesHaveOneServer)
   .meta({ title: 'AgentTrail gateway configuration (agenttrail.yaml)' });
@@ -255,6 +361,9 @@ export type NamingConfig = z.infer<typeof namingConfigSchema>;
 export type ServerConfig = z.infer<typeof serverConfigSchema>;
 export type StdioServerConfig = z.infer<typeof stdioServerConfigSchema>;
 export type HttpServerConfig = z.infer<typeof httpServerConfigSchema>;
+export type CredentialConfig = z.infer<typeof credentialConfigSchema>;
+export type CredentialSource = z.infer<typeof credentialSourceSchema>;
+export type RedactionConfig = z.infer<typeof redactionConfigSchema>;
 
 /** The configuration used when there is no config file: every default, no servers. */
 export function defaultConfig(): GatewayConfig {

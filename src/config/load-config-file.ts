@@ -13,8 +13,9 @@ export interface LoadedConfig {
 }
 
 /**
- * Reads and validates a config file. Relative paths in it (`servers.*.cwd`, `log.key`) are
- * resolved against the file's folder, so the file means the same from any working directory.
+ * Reads and validates a config file. Relative paths in it (`servers.*.cwd`, `log.key`, `log.secret`,
+ * `file:` credential sources) are resolved against the file's folder, so the file means the same
+ * from any working directory.
  * Errors name the file as `filePath` was given, which is how the user typed it.
  */
 export async function loadConfigFile(
@@ -38,8 +39,20 @@ export async function loadConfigFile(
       'command' in server && server.cwd !== undefined ? { ...server, cwd: path.resolve(folder, server.cwd) } : server,
     ]),
   );
-  const log = config.log.key === undefined ? config.log : { ...config.log, key: path.resolve(folder, config.log.key) };
-  return { config: { ...config, log, servers }, file };
+  const log = {
+    ...config.log,
+    ...(config.log.key === undefined ? {} : { key: path.resolve(folder, config.log.key) }),
+    ...(config.log.secret === undefined ? {} : { secret: path.resolve(folder, config.log.secret) }),
+  };
+  const credentials = Object.fromEntries(
+    Object.entries(config.credentials).map(([name, credential]) => [
+      name,
+      typeof credential.source === 'string' && credential.source.startsWith('file:')
+        ? { ...credential, source: `file:${path.resolve(folder, credential.source.slice('file:'.length))}` }
+        : credential,
+    ]),
+  );
+  return { config: { ...config, log, servers, credentials }, file };
 }
 
 function describeReadFailure(filePath: string, error: unknown): string {

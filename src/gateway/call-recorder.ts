@@ -2,6 +2,7 @@ import { ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
 import { canonicalHash } from '../ledger/canonical-json.js';
 import type { AgentIdentity, Entry, EntryDraft, EntryOutcome } from '../ledger/entry.js';
 import { timeOrderedId } from '../ledger/time-ordered-id.js';
+import type { DelegatedCredential } from '../credentials/delegated-credentials.js';
 import { UpstreamError } from './upstream-error.js';
 
 /** Where entries go: the log's single writer. `append` resolves once the entry is durable. */
@@ -41,6 +42,8 @@ export interface RecordedCall {
 export class CallRecorder {
   constructor(
     private readonly sink: EntrySink,
+    /** Per upstream server, the credentials its requests carry: each use is recorded. */
+    private readonly delegations: ReadonlyMap<string, readonly DelegatedCredential[]> = new Map(),
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -55,14 +58,21 @@ export class CallRecorder {
       ...(call.tool === undefined ? {} : { tool: call.tool }),
       ...(call.name === undefined ? {} : { name: call.name }),
     };
-    await this.appendOr('call refused:', {
-      v: 1,
-      time: this.now().toISOString(),
-      kind: call.family === 'tool' ? 'tool.call' : 'mcp.request',
-      ...common,
-      argsHash: canonicalHash(call.args ?? {}),
-      payload: { ...(call.direction === 'server' ? { direction: 'server' } : {}), params: call.payload ?? {} },
-    });
+    const time = this.now().toISOString();
+    // One group commit holds the request and the credentials it will carry upstream.
+    await Promise.all([
+      this.appendOr('call refused:', {
+        v: 1,
+        time,
+        kind: call.family === 'tool' ? 'tool.call' : 'mcp.request',
+        ...common,
+        argsHash: canonicalHash(call.args ?? {}),
+        payload: { ...(call.direction === 'server' ? { direction: 'server' } : {}), params: call.payload ?? {} },
+      }),
+      ...this.delegatedTo(call).map((credential) =>
+        this.appendOr('call refused:', { v: 1, time, kind: 'credential.delegated', ...common, payload: { credential } }),
+      ),
+    ]);
     const started = performance.now();
     let outcome: EntryOutcome = 'ok';
     let payload: unknown;
@@ -88,6 +98,12 @@ export class CallRecorder {
         payload,
       });
     }
+  }
+
+  /** Credentials go with requests the agent sends to one server, not with the server's own requests. */
+  private delegatedTo(call: RecordedCall): readonly DelegatedCredential[] {
+    if (call.server === undefined || call.direction === 'server') return [];
+    return this.delegations.get(call.server) ?? [];
   }
 
   /** Records a single event that has no outcome of its own (session start and end). */

@@ -10,6 +10,7 @@ import {
   type ServerContext,
 } from '@modelcontextprotocol/server';
 import type { ServerConfig } from '../config/config-schema.js';
+import type { DelegatedCredential } from '../credentials/delegated-credentials.js';
 import { canonicalHash } from '../ledger/canonical-json.js';
 import type { AgentIdentity } from '../ledger/entry.js';
 import { AGENTTRAIL_VERSION } from '../version.js';
@@ -30,6 +31,8 @@ export interface GatewayOptions {
   /** False keeps upstream names as they are; only for a single upstream (`agenttrail wrap`). */
   prefixNames?: boolean;
   sink: EntrySink;
+  /** Per upstream server, the credentials configured into it (see src/credentials). */
+  delegations?: ReadonlyMap<string, readonly DelegatedCredential[]>;
   /**
    * Where an upstream's diagnostics go (the operator's terminal), never into the agent's stream: its
    * stderr, and lines on its stdout that are no messages, marked `(on stdout)`.
@@ -60,7 +63,7 @@ export class Gateway {
 
   constructor(private readonly options: GatewayOptions) {
     this.names = new QualifiedNames(options.separator, [...options.servers.keys()], options.prefixNames ?? true);
-    this.recorder = new CallRecorder(options.sink);
+    this.recorder = new CallRecorder(options.sink, options.delegations);
   }
 
   openSession(sessionId: string, agent: AgentIdentity): AgentSession {

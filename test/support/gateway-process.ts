@@ -36,6 +36,10 @@ export interface GatewayConfigOverrides {
   listen?: Record<string, unknown>;
   naming?: Record<string, unknown>;
   log?: Record<string, unknown>;
+  credentials?: Record<string, unknown>;
+  redaction?: Record<string, unknown>;
+  /** Added to the gateway's environment. */
+  env?: Record<string, string>;
 }
 
 /** Writes a config file for `servers` and starts `agenttrail serve` on a free loopback port. */
@@ -46,11 +50,16 @@ export async function startGateway(servers: Record<string, UpstreamConfig>, over
     log: { db, key: 'gateway.key', ...overrides.log },
     listen: { port: 0, ...overrides.listen },
     ...(overrides.naming ? { naming: overrides.naming } : {}),
+    ...(overrides.credentials ? { credentials: overrides.credentials } : {}),
+    ...(overrides.redaction ? { redaction: overrides.redaction } : {}),
     servers,
   };
   const configFile = join(folder, 'agenttrail.yaml');
   writeFileSync(configFile, JSON.stringify(config, null, 2));
-  const child = spawn(process.execPath, [AGENTTRAIL_BIN, 'serve', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [AGENTTRAIL_BIN, 'serve', '--config', configFile], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...overrides.env },
+  });
   liveGateways.add(child);
   const output = collectOutput(child);
   const url = await new Promise<string>((resolveUrl, reject) => {
