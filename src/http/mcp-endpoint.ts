@@ -2,6 +2,7 @@ import {
   WebStandardStreamableHTTPServerTransport,
   createMcpHandler,
   isLegacyRequest,
+  isSpecType,
   type McpHttpHandler,
 } from '@modelcontextprotocol/server';
 import type { AgentSession } from '../gateway/agent-session.js';
@@ -67,7 +68,7 @@ export class McpEndpoint {
       return this.openLegacySession(request, remote);
     }
     if (remote !== undefined) this.#remoteOf.set(request, remote);
-    await this.subscribeUpstream(request);
+    await this.listenUpstream(request);
     return this.#stateless.fetch(request);
   }
 
@@ -95,16 +96,17 @@ export class McpEndpoint {
   }
 
   /**
-   * A 2026-07-28 agent subscribes to resources with subscriptions/listen, which the SDK answers
-   * itself; the upstreams still have to be asked for the updates the gateway passes on.
+   * A 2026-07-28 agent asks for change notifications with subscriptions/listen, which the SDK answers
+   * itself; the upstreams still have to be asked for the changes the gateway passes on, before the
+   * agent's listen is acknowledged so that no change in between is missed.
    */
-  private async subscribeUpstream(request: Request): Promise<void> {
+  private async listenUpstream(request: Request): Promise<void> {
     // 2026-07-28 requires the Mcp-Method header (the SDK refuses a request without it), so only a
     // listen request has its body read a second time.
     if (request.method !== 'POST' || request.headers.get('mcp-method') !== 'subscriptions/listen') return;
-    const text = await request.clone().text();
-    const uris = (JSON.parse(text) as { params?: { notifications?: { resourceSubscriptions?: unknown } } }).params?.notifications?.resourceSubscriptions;
-    if (Array.isArray(uris)) await this.options.gateway.subscribeForStatelessAgents(uris.filter((uri): uri is string => typeof uri === 'string'));
+    const body = await request.clone().json().catch(() => undefined);
+    // A malformed listen is the SDK's to refuse.
+    if (isSpecType.SubscriptionsListenRequest(body)) await this.options.gateway.listenForStatelessAgents(body.params.notifications);
   }
 
   private forget(sessionId: string): void {
