@@ -231,6 +231,22 @@ describe('change notifications of a 2026-07-28 upstream', () => {
     }
   });
 
+  test('still reach a 2026-07-28 agent after the upstream was restarted', async () => {
+    const agent = await connectClient({ transport: 'http', url: gateway.url, revision: '2026-07-28' });
+    try {
+      const subscription = await agent.client.listen({ toolsListChanged: true });
+      const toolListChanges = () => agent.notifications.filter((n) => n.method === 'notifications/tools/list_changed').length;
+      await call(agent, 'changing__add_tool', { name: 'tool-before-restart' });
+      await vi.waitFor(() => expect(toolListChanges()).toBe(1));
+      await expect(call(agent, 'changing__exit')).rejects.toThrow();
+      await call(agent, 'changing__add_tool', { name: 'tool-after-restart' });
+      await vi.waitFor(() => expect(toolListChanges()).toBe(2), { timeout: 5000 });
+      await subscription.close();
+    } finally {
+      await agent.close();
+    }
+  });
+
   test('reach a 2025-11-25 agent as notifications on its session', async () => {
     const agent = await connectClient({ transport: 'http', url: gateway.url, revision: '2025-11-25' });
     try {
