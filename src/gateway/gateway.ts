@@ -8,6 +8,7 @@ import {
   type Notification,
   type Server,
   type ServerContext,
+  type SubscriptionFilter,
 } from '@modelcontextprotocol/server';
 import type { ServerConfig } from '../config/config-schema.js';
 import type { DelegatedCredential } from '../credentials/delegated-credentials.js';
@@ -24,6 +25,7 @@ import { QualifiedNames } from './qualified-names.js';
 import { RoundStates } from './round-states.js';
 import type { UpstreamBridge, UpstreamConnectionOptions } from './upstream-connection.js';
 import { UpstreamSet } from './upstream-set.js';
+import { WantedNotifications } from './wanted-notifications.js';
 
 export interface GatewayOptions {
   servers: ReadonlyMap<string, ServerConfig>;
@@ -54,7 +56,8 @@ export class Gateway {
   readonly #stateless = new Map<string, UpstreamSet>();
   readonly #roundStates = new RoundStates();
   readonly #inputRounds = new InputRounds(this.#roundStates);
-  readonly #statelessSubscriptions = new Set<string>();
+  /** What the stateless agents' subscriptions/listen streams asked for, across all of them. */
+  readonly #statelessWanted = new WantedNotifications();
   // Bridging input rounds needs the upstream's requests in the middle of a call: 2025-11-25 connections.
   readonly #lentUpstreams = new ExclusiveUpstreams(
     (capabilities, bridge) => this.openUpstreams(capabilities, bridge, 'legacy'),
@@ -106,17 +109,17 @@ export class Gateway {
     });
   }
 
-  /** Asks every upstream that supports subscriptions for updates of these URIs, once each. */
-  async subscribeForStatelessAgents(uris: readonly string[]): Promise<void> {
-    const upstreams = this.statelessUpstreams();
-    for (const uri of uris) {
-      if (this.#statelessSubscriptions.has(uri)) continue;
-      this.#statelessSubscriptions.add(uri);
-      for (const server of upstreams.servers) {
-        const capabilities = await upstreams.capabilitiesOf(server).catch(() => undefined);
-        if (capabilities?.resources?.subscribe) await upstreams.connection(server).request('resources/subscribe', { uri }).catch(() => undefined);
-      }
-    }
+  /**
+   * A stateless agent opened subscriptions/listen: every stateless upstream is asked for what it
+   * wants (a 2026-07-28 upstream on a listen stream of its own, a 2025-era one with
+   * resources/subscribe), and the shared upstreams start now, since a change can happen before the
+   * agent calls anything. Resolves once the running upstreams have been asked.
+   */
+  async listenForStatelessAgents(filter: SubscriptionFilter): Promise<void> {
+    if (!this.#statelessWanted.add(filter)) return;
+    const shared = this.statelessUpstreams();
+    await Promise.all([...this.#stateless.values()].map((upstreams) => upstreams.subscribe(filter)));
+    await Promise.all(shared.servers.map((server) => shared.capabilitiesOf(server).catch(() => undefined)));
   }
 
   /** Upstreams shared by the stateless agents that can answer the same questions. */
@@ -133,6 +136,8 @@ export class Gateway {
         },
         'modern',
       );
+      const wanted = this.#statelessWanted.all;
+      if (wanted) void upstreams.subscribe(wanted);
       this.#stateless.set(profile, upstreams);
     }
     return upstreams;

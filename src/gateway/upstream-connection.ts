@@ -11,6 +11,7 @@ import {
   type RequestMethod,
   type Result,
   type ServerCapabilities,
+  type SubscriptionFilter,
   type VersionNegotiationMode,
 } from '@modelcontextprotocol/client';
 import type { ServerConfig } from '../config/config-schema.js';
@@ -18,6 +19,7 @@ import { CorruptStdoutError } from './stdio-message-reader.js';
 import { UpstreamClient } from './upstream-client.js';
 import { createUpstreamTransport } from './upstream-transport.js';
 import { UpstreamError } from './upstream-error.js';
+import { WantedNotifications, askForNotifications } from './wanted-notifications.js';
 
 /** The server-to-client traffic of an upstream, handed to whoever serves the agent behind this connection. */
 export interface UpstreamBridge {
@@ -74,6 +76,7 @@ export class UpstreamConnection {
   #lastFailure: { at: number; reason: string } | undefined;
   #outputTail: string[] = [];
   #closed = false;
+  readonly #wanted = new WantedNotifications();
 
   constructor(
     readonly name: string,
@@ -115,6 +118,18 @@ export class UpstreamConnection {
   /** Passes an agent's notification on, to a running upstream only: one not started has nothing to update. */
   async notify(notification: Notification): Promise<void> {
     await this.#client?.notification(notification as never).catch(() => undefined);
+  }
+
+  /**
+   * Asks the upstream for these change notifications: now if it runs, and again each time it starts.
+   * Resolves once a running (or starting) upstream has been asked; never fails, a refusal is reported.
+   */
+  async subscribe(filter: SubscriptionFilter): Promise<void> {
+    const added = this.#wanted.add(filter);
+    if (!added) return;
+    if (this.#client) return this.askFor(this.#client, added);
+    // A start under way asks for everything wanted once it has connected, this included.
+    await this.#connecting?.catch(() => undefined);
   }
 
   /** Resolves with a live client, starting the upstream if it is not running. */
@@ -183,7 +198,15 @@ export class UpstreamConnection {
     }
     this.#consecutiveFailures = 0;
     this.#client = client;
+    const wanted = this.#wanted.all;
+    if (wanted) await this.askFor(client, wanted);
     return client;
+  }
+
+  private async askFor(client: Client, filter: SubscriptionFilter): Promise<void> {
+    await askForNotifications(client, filter, this.config.timeoutMs).catch((error: unknown) =>
+      console.error(`agenttrail: upstream '${this.name}' could not be subscribed to change notifications: ${error instanceof Error ? error.message : String(error)}`),
+    );
   }
 
   private createClient(): UpstreamClient {

@@ -1,4 +1,4 @@
-import { ProtocolError, ProtocolErrorCode, UriTemplate, type Notification, type ServerCapabilities } from '@modelcontextprotocol/server';
+import { ProtocolError, ProtocolErrorCode, UriTemplate, type Notification, type ServerCapabilities, type SubscriptionFilter } from '@modelcontextprotocol/server';
 import type { ServerConfig } from '../config/config-schema.js';
 import { UpstreamConnection, type UpstreamConnectionOptions } from './upstream-connection.js';
 
@@ -57,6 +57,11 @@ export class UpstreamSet {
     const listed = this.ownerFromLists(uri);
     if (listed) return listed;
     throw new ProtocolError(ProtocolErrorCode.InvalidParams, `unknown resource '${uri}': no upstream server lists it or has a template that matches it`);
+  }
+
+  /** Asks every upstream for these change notifications, the running ones now, the others when they start. */
+  async subscribe(filter: SubscriptionFilter): Promise<void> {
+    await Promise.all([...this.#connections.values()].map((connection) => connection.subscribe(filter)));
   }
 
   async notifyAll(notification: Notification): Promise<void> {

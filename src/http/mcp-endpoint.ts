@@ -2,20 +2,27 @@ import {
   WebStandardStreamableHTTPServerTransport,
   createMcpHandler,
   isLegacyRequest,
+  isSpecType,
   type McpHttpHandler,
 } from '@modelcontextprotocol/server';
 import type { AgentSession } from '../gateway/agent-session.js';
 import type { Gateway } from '../gateway/gateway.js';
 import { jsonRpcErrorResponse } from './json-rpc-error-response.js';
+import { GET_STREAM_ID, SessionEventStore } from './session-event-store.js';
 
 export interface McpEndpointOptions {
   gateway: Gateway;
   maxBodyBytes: number;
 }
 
+const FIRST_PROTOCOL_WITH_EMPTY_EVENTS = '2025-11-25';
+
 interface LegacySession {
   transport: WebStandardStreamableHTTPServerTransport;
   session: AgentSession;
+  events: SessionEventStore;
+  /** Whether the agent has had its GET stream: before that, nothing outside a call reached it. */
+  getStreamOpened: boolean;
 }
 
 /**
@@ -54,7 +61,7 @@ export class McpEndpoint {
     if (sessionId !== null) {
       const legacy = this.#sessions.get(sessionId);
       if (!legacy) return jsonRpcErrorResponse(404, -32001, `unknown or expired session '${sessionId}': start a new session with initialize`);
-      return legacy.transport.handleRequest(request);
+      return request.method === 'GET' ? this.openGetStream(legacy, request) : legacy.transport.handleRequest(request);
     }
     if (request.method === 'GET') {
       return jsonRpcErrorResponse(
@@ -67,7 +74,7 @@ export class McpEndpoint {
       return this.openLegacySession(request, remote);
     }
     if (remote !== undefined) this.#remoteOf.set(request, remote);
-    await this.subscribeUpstream(request);
+    await this.listenUpstream(request);
     return this.#stateless.fetch(request);
   }
 
@@ -80,11 +87,13 @@ export class McpEndpoint {
   private async openLegacySession(request: Request, remote: string | undefined): Promise<Response> {
     const sessionId = crypto.randomUUID();
     const session = this.options.gateway.openSession(sessionId, { transport: 'http', ...(remote === undefined ? {} : { remote }) });
+    const events = new SessionEventStore();
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => sessionId,
-      onsessioninitialized: () => void this.#sessions.set(sessionId, { transport, session }),
+      onsessioninitialized: () => void this.#sessions.set(sessionId, { transport, session, events, getStreamOpened: false }),
       onsessionclosed: () => this.forget(sessionId),
       maxRequestBodySize: this.options.maxBodyBytes,
+      eventStore: events,
     });
     transport.onclose = () => this.forget(sessionId);
     await session.server.connect(transport);
@@ -95,16 +104,37 @@ export class McpEndpoint {
   }
 
   /**
-   * A 2026-07-28 agent subscribes to resources with subscriptions/listen, which the SDK answers
-   * itself; the upstreams still have to be asked for the updates the gateway passes on.
+   * The GET stream carries what belongs to no call (list changes, resource updates, log messages),
+   * which the session keeps (see SessionEventStore). The first GET gets everything kept since the
+   * session began; a later one what came after its Last-Event-ID. Each stream opens with an event id
+   * of its own, so that an agent that saw nothing on it yet can still resume where it left off.
    */
-  private async subscribeUpstream(request: Request): Promise<void> {
+  private async openGetStream(legacy: LegacySession, request: Request): Promise<Response> {
+    const resumed = legacy.getStreamOpened || request.headers.has('last-event-id') ? request : withLastEventId(request, legacy.events.origin(GET_STREAM_ID));
+    const lastEventId = resumed.headers.get('last-event-id');
+    const resumePoint = legacy.events.resumePoint(GET_STREAM_ID);
+    const response = await legacy.transport.handleRequest(resumed);
+    if (response.status !== 200 || !response.body) return response;
+    legacy.getStreamOpened = true;
+    // A GET may resume a call's stream instead, whose events carry ids of their own. Clients before
+    // 2025-11-25 may not take an event without data (the SDK primes no stream for them either).
+    const resumesGetStream = lastEventId === null || legacy.events.streamOf(lastEventId) === GET_STREAM_ID;
+    const protocol = legacy.session.server.getNegotiatedProtocolVersion() ?? '';
+    return resumesGetStream && protocol >= FIRST_PROTOCOL_WITH_EMPTY_EVENTS ? withLeadingEventId(response, response.body, resumePoint) : response;
+  }
+
+  /**
+   * A 2026-07-28 agent asks for change notifications with subscriptions/listen, which the SDK answers
+   * itself; the upstreams still have to be asked for the changes the gateway passes on, before the
+   * agent's listen is acknowledged so that no change in between is missed.
+   */
+  private async listenUpstream(request: Request): Promise<void> {
     // 2026-07-28 requires the Mcp-Method header (the SDK refuses a request without it), so only a
     // listen request has its body read a second time.
     if (request.method !== 'POST' || request.headers.get('mcp-method') !== 'subscriptions/listen') return;
-    const text = await request.clone().text();
-    const uris = (JSON.parse(text) as { params?: { notifications?: { resourceSubscriptions?: unknown } } }).params?.notifications?.resourceSubscriptions;
-    if (Array.isArray(uris)) await this.options.gateway.subscribeForStatelessAgents(uris.filter((uri): uri is string => typeof uri === 'string'));
+    const body = await request.clone().json().catch(() => undefined);
+    // A malformed listen is the SDK's to refuse.
+    if (isSpecType.SubscriptionsListenRequest(body)) await this.options.gateway.listenForStatelessAgents(body.params.notifications);
   }
 
   private forget(sessionId: string): void {
@@ -113,4 +143,25 @@ export class McpEndpoint {
     this.#sessions.delete(sessionId);
     void legacy.session.close();
   }
+}
+
+function withLastEventId(request: Request, eventId: string): Request {
+  const headers = new Headers(request.headers);
+  headers.set('last-event-id', eventId);
+  return new Request(request, { headers });
+}
+
+/** The SSE response with an event that carries only an id (as the SDK primes its POST streams) in front. */
+function withLeadingEventId(response: Response, body: ReadableStream<Uint8Array>, eventId: string): Response {
+  const reader = body.getReader();
+  const stream = new ReadableStream<Uint8Array>({
+    start: (controller) => controller.enqueue(new TextEncoder().encode(`id: ${eventId}\ndata: \n\n`)),
+    pull: async (controller) => {
+      const { done, value } = await reader.read();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
+  return new Response(stream, { status: response.status, statusText: response.statusText, headers: response.headers });
 }

@@ -4,6 +4,7 @@ import { Client, SSEClientTransport, StreamableHTTPClientTransport } from '@mode
 import type {
   ClientCapabilities,
   ClientContext,
+  FetchLike,
   HandlerResultTypeMap,
   JSONRPCNotification,
   MessageExtraInfo,
@@ -34,7 +35,7 @@ export interface ClientHandlers {
 
 export type ClientTarget =
   | { transport: 'stdio'; server: StdioLaunch }
-  | { transport: 'http'; url: URL | string; headers?: Record<string, string> }
+  | { transport: 'http'; url: URL | string; headers?: Record<string, string>; fetch?: FetchLike }
   | { transport: 'sse'; url: URL | string; headers?: Record<string, string> };
 
 export type ConnectClientOptions = ClientTarget & {
@@ -174,7 +175,8 @@ function transportFor(target: ClientTarget): { transport: Transport; stderr: () 
     }
     case 'http': {
       const requestInit = target.headers === undefined ? {} : { requestInit: { headers: target.headers } };
-      return { transport: new StreamableHTTPClientTransport(new URL(target.url), requestInit), stderr: () => '' };
+      const fetch = target.fetch === undefined ? {} : { fetch: target.fetch };
+      return { transport: new StreamableHTTPClientTransport(new URL(target.url), { ...requestInit, ...fetch }), stderr: () => '' };
     }
     case 'sse': {
       const requestInit = target.headers === undefined ? {} : { requestInit: { headers: target.headers } };
