@@ -1,6 +1,6 @@
-import type { JSONRPCMessage, MessageExtraInfo, Notification, Server, Transport, TransportSendOptions } from '@modelcontextprotocol/server';
+import { isSpecType } from '@modelcontextprotocol/server';
+import type { JSONRPCMessage, MessageExtraInfo, Notification, Server, SubscriptionFilter, Transport, TransportSendOptions } from '@modelcontextprotocol/server';
 import { serveStdio, StdioServerTransport, type StdioServerHandle } from '@modelcontextprotocol/server/stdio';
-import { z } from 'zod';
 import type { Gateway } from '../gateway/gateway.js';
 import type { AgentIdentity } from '../ledger/entry.js';
 
@@ -11,11 +11,6 @@ const CHANGE_NOTIFICATIONS = new Set([
   'notifications/resources/list_changed',
   'notifications/resources/updated',
 ]);
-
-const ListenRequestSchema = z.object({
-  method: z.literal('subscriptions/listen'),
-  params: z.object({ notifications: z.object({ resourceSubscriptions: z.array(z.string()).optional() }) }),
-});
 
 /**
  * Serves the one agent of `agenttrail wrap` on this process's stdin and stdout, in the revision its
@@ -32,7 +27,7 @@ export function serveAgentOverStdio(gateway: Gateway, agent: AgentIdentity, oner
     // serveStdio passes each change on to the listen streams that asked for it, and drops the rest.
     modern.notification(notification as Notification).catch(onerror);
   };
-  const wire = new ListenWatchingTransport(new StdioServerTransport(), (uris) => gateway.subscribeForStatelessAgents(uris));
+  const wire = new ListenWatchingTransport(new StdioServerTransport(), (filter) => gateway.listenForStatelessAgents(filter));
   return serveStdio(
     ({ era }) => {
       if (era === 'legacy') {
@@ -48,7 +43,7 @@ export function serveAgentOverStdio(gateway: Gateway, agent: AgentIdentity, oner
 }
 
 /**
- * The agent's stdio, with the upstreams asked for the resource updates a subscriptions/listen request
+ * The agent's stdio, with the upstreams asked for the notifications a subscriptions/listen request
  * names before serveStdio acknowledges it (serveStdio answers listen requests itself, out of the
  * gateway's sight). Messages keep their order: the ones after a listen wait for it.
  */
@@ -60,7 +55,7 @@ class ListenWatchingTransport implements Transport {
 
   constructor(
     private readonly wire: Transport,
-    private readonly subscribeUpstream: (uris: readonly string[]) => Promise<void>,
+    private readonly listenUpstream: (filter: SubscriptionFilter) => Promise<void>,
   ) {}
 
   start(): Promise<void> {
@@ -81,9 +76,11 @@ class ListenWatchingTransport implements Transport {
   }
 
   private async deliver(message: JSONRPCMessage, extra: MessageExtraInfo | undefined): Promise<void> {
-    const listen = ListenRequestSchema.safeParse(message);
-    // An upstream that cannot be subscribed leaves the listen request acknowledged all the same.
-    if (listen.success) await this.subscribeUpstream(listen.data.params.notifications.resourceSubscriptions ?? []).catch((error: unknown) => this.report(error));
+    // An upstream that cannot be subscribed leaves the listen request acknowledged all the same; a
+    // malformed listen is the SDK's to refuse.
+    if (isSpecType.SubscriptionsListenRequest(message)) {
+      await this.listenUpstream(message.params.notifications).catch((error: unknown) => this.report(error));
+    }
     this.onmessage?.(message, extra);
   }
 
