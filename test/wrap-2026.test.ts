@@ -12,7 +12,7 @@ import type { Entry } from '../src/ledger/entry.js';
 import { connectClient, type ConnectedClient } from './support/clients.js';
 import { readEntries, waitForEntries, wrapLaunch } from './support/gateway-process.js';
 import { startEverythingStdio } from './support/upstream-servers.js';
-import { asJson, askedCount, recordingHandlers, toolsInRevision, withoutEnvelope, type RecordingHandlers } from './fixtures/forwarding-cases.js';
+import { asJson, askedCount, nextNotification, notificationParams, recordingHandlers, toolsInRevision, withoutEnvelope, type RecordingHandlers } from './fixtures/forwarding-cases.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'agenttrail-wrap-2026-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
@@ -77,6 +77,20 @@ describe('a 2026-07-28 stdio agent answers the upstream’s elicitation, samplin
     const question = log.find((entry) => entry.kind === 'mcp.request' && entry.index > call.index && entry.index < result.index);
     expect(question).toMatchObject({ server: 'everything', payload: { direction: 'server' } });
     expect(call).toMatchObject({ agent: { transport: 'stdio', protocol: '2026-07-28', client: { name: 'stdio-rounds-agent' } } });
+  });
+
+  test('its listen brings resources/updated from the server its calls ran on, as a direct client gets it', async () => {
+    const uri = 'demo://resource/static/document/features.md';
+    const subscription = await agent.client.listen({ resourceSubscriptions: [uri] });
+    const before = agent.notifications.length;
+    // server-everything notifies subscribed URIs while toggle-subscriber-updates is on (at once, then every 5 s).
+    await agent.client.callTool({ name: 'toggle-subscriber-updates', arguments: {} });
+    try {
+      expect(notificationParams(await nextNotification(agent, 'notifications/resources/updated', before, 3000))).toEqual({ uri });
+    } finally {
+      await agent.client.callTool({ name: 'toggle-subscriber-updates', arguments: {} });
+      await subscription.close();
+    }
   });
 });
 

@@ -18,6 +18,7 @@ export interface LentUpstreams {
  */
 export class ExclusiveUpstreams {
   readonly #idle = new Map<string, { upstreams: UpstreamSet; lend: (ask: Asker | undefined) => void }[]>();
+  readonly #all = new Set<UpstreamSet>();
 
   constructor(
     private readonly open: (capabilities: ClientCapabilities, bridge: UpstreamBridge) => UpstreamSet,
@@ -35,13 +36,22 @@ export class ExclusiveUpstreams {
       release: () => {
         entry.lend(undefined);
         if (idle.length < IDLE_SETS_KEPT_PER_PROFILE) idle.push(entry);
-        else void entry.upstreams.close();
+        else {
+          this.#all.delete(entry.upstreams);
+          void entry.upstreams.close();
+        }
       },
     };
   }
 
+  /** Every set, lent or idle. */
+  sets(): UpstreamSet[] {
+    return [...this.#all];
+  }
+
   async close(): Promise<void> {
-    await Promise.all([...this.#idle.values()].flat().map((entry) => entry.upstreams.close()));
+    await Promise.all([...this.#all].map((upstreams) => upstreams.close()));
+    this.#all.clear();
     this.#idle.clear();
   }
 
@@ -54,6 +64,7 @@ export class ExclusiveUpstreams {
       },
       forwardNotification: (_server, notification) => this.onNotification(notification),
     });
+    this.#all.add(upstreams);
     return { upstreams, lend: (ask: Asker | undefined) => (current = ask) };
   }
 }

@@ -60,7 +60,7 @@ export class Gateway {
   readonly #statelessWanted = new WantedNotifications();
   // Bridging input rounds needs the upstream's requests in the middle of a call: 2025-11-25 connections.
   readonly #lentUpstreams = new ExclusiveUpstreams(
-    (capabilities, bridge) => this.openUpstreams(capabilities, bridge, 'legacy'),
+    (capabilities, bridge) => this.#asked(this.openUpstreams(capabilities, bridge, 'legacy')),
     (notification) => this.onStatelessNotification(notification),
   );
 
@@ -118,8 +118,17 @@ export class Gateway {
   async listenForStatelessAgents(filter: SubscriptionFilter): Promise<void> {
     if (!this.#statelessWanted.add(filter)) return;
     const shared = this.statelessUpstreams();
-    await Promise.all([...this.#stateless.values()].map((upstreams) => upstreams.subscribe(filter)));
+    // Calls of agents that answer questions run on lent sets, whose servers notify what they change.
+    const sets = [...this.#stateless.values(), ...this.#lentUpstreams.sets()];
+    await Promise.all(sets.map((upstreams) => upstreams.subscribe(filter)));
     await Promise.all(shared.servers.map((server) => shared.capabilitiesOf(server).catch(() => undefined)));
+  }
+
+  /** A new set of stateless agents' upstreams, asked for what those agents listen to so far. */
+  #asked(upstreams: UpstreamSet): UpstreamSet {
+    const wanted = this.#statelessWanted.all;
+    if (wanted) void upstreams.subscribe(wanted);
+    return upstreams;
   }
 
   /** Upstreams shared by the stateless agents that can answer the same questions. */
@@ -136,9 +145,7 @@ export class Gateway {
         },
         'modern',
       );
-      const wanted = this.#statelessWanted.all;
-      if (wanted) void upstreams.subscribe(wanted);
-      this.#stateless.set(profile, upstreams);
+      this.#stateless.set(profile, this.#asked(upstreams));
     }
     return upstreams;
   }
