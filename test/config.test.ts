@@ -84,6 +84,7 @@ describe('defaults', () => {
         local: { command: 'node', args: [], env: {}, timeoutMs: 60_000, protocol: '2025-11-25' },
         remote: { url: 'http://127.0.0.1:3001/mcp', transport: 'streamable-http', headers: {}, timeoutMs: 60_000, protocol: 'auto' },
       },
+      auth: { unauthenticated: 'refuse' },
       credentials: {},
       redaction: { patterns: [] },
     });
@@ -95,6 +96,7 @@ describe('defaults', () => {
       listen: { host: '127.0.0.1', port: 8787, path: '/mcp', maxBodyBytes: 4 * 1024 * 1024, allowedHosts: [], allowedOrigins: [] },
       naming: { separator: '__', prefix: true },
       servers: {},
+      auth: { unauthenticated: 'refuse' },
       credentials: {},
       redaction: { patterns: [] },
     });

@@ -236,7 +236,7 @@ describe('Ctrl-C in the terminal that runs agenttrail serve', () => {
     const db = `file:${join(folder, 'audit.db')}`;
     const configFile = join(folder, 'agenttrail.yaml');
     const callsFile = join(folder, 'calls.txt');
-    writeFileSync(configFile, JSON.stringify({ log: { db }, listen: { port: 0 }, servers: { fixture: misbehavingServer({ callsFile }) } }));
+    writeFileSync(configFile, JSON.stringify({ log: { db }, listen: { port: 0 }, auth: { unauthenticated: 'loopback' }, servers: { fixture: misbehavingServer({ callsFile }) } }));
     // Its own process group, as a shell gives a foreground job, so the signal reaches only it and its children.
     const child = spawn(process.execPath, [AGENTTRAIL_BIN, 'serve', '--config', configFile], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

@@ -8,6 +8,8 @@ Usage:
   agenttrail verify --bundle FILE --key VERIFIER_KEY... [--json]
   agenttrail export --format bundle [--db URL] [--log ORIGIN] [--session ID] [--key VERIFIER_KEY]... [--out FILE]
   agenttrail keys  init | show | rotate [--key FILE] [--origin NAME] [--config FILE] [--db URL]
+  agenttrail agents add NAME [--role ROLE] | list | suspend NAME | resume NAME | revoke NAME | rotate NAME
+                   [--db URL] [--config FILE] [--key FILE] [--json]
   agenttrail <command> --help
   agenttrail --version
 
@@ -19,6 +21,8 @@ Commands:
   export  Write a session's (or the whole log's) entries with their inclusion proofs and the
           signed checkpoint into an evidence bundle that an auditor can check offline.
   keys    Create, show or rotate the key that signs the log's checkpoints.
+  agents  Give agents, reviewers, approvers and admins their tokens; suspend, resume, revoke or
+          rotate them. Every change is a ledger entry.
 
 Exit codes: 0 success, 1 verification failed, 2 usage, config or I/O error (a one-line reason
 on stderr).
@@ -142,4 +146,44 @@ ${DB_OPTION}
 
 Exit codes: 0 written, 1 the stored log does not match its signed checkpoint, 2 usage or I/O error
 (such as an unknown session).
+`;
+
+export const AGENTS_HELP = `Usage: agenttrail agents add NAME [--role ROLE] | list | suspend NAME | resume NAME | revoke NAME | rotate NAME
+                         [--db URL] [--config FILE] [--key FILE] [--json]
+
+The principals that may call the gateway, each with a role and a bearer token of its own:
+  agent     calls tools through the MCP endpoint
+  reviewer  reads the log, sessions and exports
+  approver  decides approval requests
+  admin     manages config and keys
+A role grants only its own part: an agent's token can never approve or read the log.
+
+  add NAME     Create a principal (--role, default agent) and print its token (agt_...) on stdout.
+               The token is shown this once; the database keeps only its SHA-256 hash.
+  list         Name, role, status and last change of every principal (never tokens or hashes).
+  suspend NAME Refuse the principal's token from the gateway's next request on.
+  resume NAME  Accept a suspended principal's token again.
+  revoke NAME  Refuse the principal for good: it cannot be resumed or rotated, and its name is
+               never given out again.
+  rotate NAME  Replace the token (printed once); the old one is refused from then on. A suspended
+               principal stays suspended.
+
+Each change is first recorded in the log (agent.added, agent.suspended, agent.resumed,
+agent.revoked, agent.rotated, with the name, role and status, never the token), and only then
+made: if the log cannot be written, nothing changes.
+
+NAME: 1 to 64 lower-case letters, digits, ".", "_", "-" or "@", starting with a letter or digit.
+
+Options:
+  --role ROLE       agent, reviewer, approver or admin (add only). Default: agent.
+${DB_OPTION}
+  --config FILE     A config file to take log.db, log.key and log.origin from: pass the gateway's,
+                    so that the changes are recorded in its log.
+${KEY_OPTION}
+                    Created if it does not exist (the path is printed on stderr).
+  --json            Print one JSON document: {action, principal, entry, token?} or {principals}.
+  -h, --help        Show this help.
+
+Exit codes: 0 done, 2 usage, config or I/O error, or a change that does not apply (an unknown
+name, a revoked principal), with a one-line reason on stderr.
 `;

@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { AGENTTRAIL_VERSION } from '../version.js';
-import { EXPORT_HELP, KEYS_HELP, MAIN_HELP, SERVE_HELP, VERIFY_HELP, WRAP_HELP } from './help-texts.js';
+import { AGENTS_HELP, EXPORT_HELP, KEYS_HELP, MAIN_HELP, SERVE_HELP, VERIFY_HELP, WRAP_HELP } from './help-texts.js';
+import { AgentsOptionsSchema, runAgents } from './agents-command.js';
 import { ExportOptionsSchema, runExport } from './export-command.js';
 import { KeysOptionsSchema, runKeys } from './keys-command.js';
 import { runServe, ServeOptionsSchema } from './serve-command.js';
@@ -55,6 +56,12 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
         await runKeys(action, validate(KeysOptionsSchema, parsed.values), env);
         return EXIT_OK;
       }
+      case 'agents': {
+        const parsed = parseCommandLine(rest, { role: STRING, db: STRING, config: STRING, key: STRING, json: { type: 'boolean' } });
+        if (parsed.help) return printHelp(AGENTS_HELP);
+        await runAgents(parsed.positionals, validate(AgentsOptionsSchema, parsed.values), env);
+        return EXIT_OK;
+      }
       case 'verify': {
         const parsed = parseCommandLine(rest, {
           db: STRING,
@@ -83,7 +90,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
         return (await runExport(validate(ExportOptionsSchema, parsed.values), env)) ? EXIT_OK : EXIT_VERIFICATION_FAILED;
       }
       default:
-        throw new UsageError(`unknown command '${command}' (commands: serve, wrap, verify, export, keys; see agenttrail --help)`);
+        throw new UsageError(`unknown command '${command}' (commands: serve, wrap, verify, export, keys, agents; see agenttrail --help)`);
     }
   } catch (error) {
     process.stderr.write(`agenttrail: ${oneLine(error)}\n`);

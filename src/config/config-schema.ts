@@ -273,6 +273,26 @@ function isRegExp(source: string): boolean {
   }
 }
 
+export const oauthConfigSchema = z
+  .strictObject({
+    issuer: z.url({ protocol: /^https?$/, error: 'expected the authorization server\'s issuer URL' }).describe('The authorization server; access tokens must carry it as iss.'),
+    audience: z.string().min(1, 'expected this gateway\'s resource identifier').describe('What access tokens must carry in aud: this gateway\'s MCP endpoint URL.'),
+    jwks: z.url({ protocol: /^https?$/, error: 'expected the URL of the issuer\'s JSON Web Key Set' }).describe("The issuer's JSON Web Key Set (jwks_uri)."),
+    agentClaim: z.string().min(1).default('client_id').describe('The claim that names the agent (the OAuth client): client_id or azp.'),
+  })
+  .describe('OAuth 2.1 access tokens (signed JWTs), as the MCP authorization spec describes.');
+
+export const authConfigSchema = z
+  .strictObject({
+    unauthenticated: z
+      .enum(['refuse', 'loopback'], 'expected "refuse" or "loopback"')
+      .default('refuse')
+      .describe('"loopback" lets agents on this machine call without a token (recorded as auth: none); anything else is refused.'),
+    oauth: oauthConfigSchema.optional(),
+  })
+  .prefault({})
+  .describe('How agents on the HTTP endpoint prove who they are: a token from agenttrail agents add, or an OAuth access token.');
+
 const configShape = {
   log: logConfigSchema,
   listen: listenConfigSchema,
@@ -281,6 +301,7 @@ const configShape = {
     .refine((servers) => Object.keys(servers).length > 0, ADD_A_SERVER)
     .meta({ minProperties: 1 })
     .describe('Upstream MCP servers, by name. Each has either command (stdio) or url (HTTP).'),
+  auth: authConfigSchema,
   credentials: z
     .record(credentialNameSchema, credentialConfigSchema)
     .default({})
@@ -364,6 +385,7 @@ export type HttpServerConfig = z.infer<typeof httpServerConfigSchema>;
 export type CredentialConfig = z.infer<typeof credentialConfigSchema>;
 export type CredentialSource = z.infer<typeof credentialSourceSchema>;
 export type RedactionConfig = z.infer<typeof redactionConfigSchema>;
+export type AuthConfig = z.infer<typeof authConfigSchema>;
 
 /** The configuration used when there is no config file: every default, no servers. */
 export function defaultConfig(): GatewayConfig {

@@ -24,6 +24,7 @@ export const BUILT_IN_SECRET_DETECTORS: readonly SecretDetector[] = [
   { name: 'github-token', pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{22,244})\b/ },
   { name: 'slack-token', pattern: /\bxox[abposr]-[A-Za-z0-9-]{10,250}/ },
   { name: 'slack-webhook', pattern: /https:\/\/hooks\.slack\.com\/services\/[A-Za-z0-9/]{20,}/ },
+  { name: 'agenttrail-token', pattern: /\bagt_[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])/ },
   { name: 'jwt', pattern: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/ },
   { name: 'bearer-token', pattern: /\bBearer\s+(?<bearer>[A-Za-z0-9._~+/-]{16,}=*)/, group: 'bearer' },
   { name: 'url-password', pattern: /\b[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s:/?#@]+:(?<urlPassword>[^\s/?#@]+)@/, group: 'urlPassword' },

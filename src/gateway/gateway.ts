@@ -186,6 +186,8 @@ function statelessIdentity(transportAgent: AgentIdentity, ctx: ServerContext, co
     ...(client ? { client: { name: client.name, version: client.version } } : {}),
     ...(typeof protocol === 'string' ? { protocol } : {}),
   };
-  const session = connection ?? `stateless-${canonicalHash([agent.client?.name ?? '', agent.client?.version ?? '', agent.remote ?? '']).slice(0, 16)}`;
+  // Two agents (or two people behind one agent) at the same address are two sessions.
+  const session =
+    connection ?? `stateless-${canonicalHash([agent.client?.name ?? '', agent.client?.version ?? '', agent.remote ?? '', agent.id ?? '', agent.subject ?? '']).slice(0, 16)}`;
   return { session, agent };
 }

@@ -1,6 +1,8 @@
 import { Hono, type Context } from 'hono';
 import type { ListenConfig } from '../config/config-schema.js';
 import type { Gateway } from '../gateway/gateway.js';
+import { agentAuthentication } from './agent-authentication.js';
+import type { AgentAuthenticationOptions, AuthenticatedEnv } from './agent-authentication.js';
 import { McpEndpoint } from './mcp-endpoint.js';
 import { hostAndOriginGuard, requestBodyLimit } from './request-guards.js';
 import { jsonRpcErrorResponse } from './json-rpc-error-response.js';
@@ -8,23 +10,41 @@ import { jsonRpcErrorResponse } from './json-rpc-error-response.js';
 export interface GatewayAppOptions {
   gateway: Gateway;
   listen: ListenConfig;
+  /** How agents prove who they are (see agent-authentication.ts). */
+  authentication: Omit<AgentAuthenticationOptions, 'remoteAddressOf' | 'resourceMetadataPath'>;
+  /** What the protected resource metadata tells clients: the token audience and the authorization server. */
+  resource: { audience?: string | undefined; authorizationServer?: string | undefined };
   /** The agent's address, where the runtime adapter knows it. */
   remoteAddressOf(c: Context): string | undefined;
 }
 
+const RESOURCE_METADATA = '/.well-known/oauth-protected-resource';
+
 /** The runtime-neutral HTTP face of the gateway: a Hono app on web-standard Request/Response. */
-export function createGatewayApp(options: GatewayAppOptions): { app: Hono; close(): Promise<void> } {
+export function createGatewayApp(options: GatewayAppOptions): { app: Hono<AuthenticatedEnv>; close(): Promise<void> } {
   const endpoint = new McpEndpoint({
     gateway: options.gateway,
     maxBodyBytes: options.listen.maxBodyBytes,
   });
-  const app = new Hono();
+  const { path } = options.listen;
+  // RFC 9728: the metadata of https://host/mcp lives at https://host/.well-known/oauth-protected-resource/mcp.
+  const resourceMetadataPath = `${RESOURCE_METADATA}${path === '/' ? '' : path}`;
+  const app = new Hono<AuthenticatedEnv>();
   app.use('*', hostAndOriginGuard({ allowedHosts: options.listen.allowedHosts, allowedOrigins: options.listen.allowedOrigins }));
-  app.use(options.listen.path, requestBodyLimit(options.listen.maxBodyBytes));
-  app.all(options.listen.path, (c) => endpoint.handle(c.req.raw, options.remoteAddressOf(c)));
-  app.get('/sse', () =>
-    jsonRpcErrorResponse(404, -32000, `the 2024-11-05 HTTP+SSE transport is not supported: connect with Streamable HTTP to ${options.listen.path}`),
+  app.get(resourceMetadataPath, (c) =>
+    c.json({
+      resource: options.resource.audience ?? new URL(path, c.req.url).href,
+      authorization_servers: options.resource.authorizationServer === undefined ? [] : [options.resource.authorizationServer],
+      bearer_methods_supported: ['header'],
+      resource_name: 'AgentTrail MCP gateway',
+    }),
   );
-  app.notFound((c) => jsonRpcErrorResponse(404, -32000, `no such endpoint ${c.req.path}: MCP is served at ${options.listen.path}`));
+  app.use(path, agentAuthentication({ ...options.authentication, resourceMetadataPath, remoteAddressOf: options.remoteAddressOf }));
+  app.use(path, requestBodyLimit(options.listen.maxBodyBytes));
+  app.all(path, (c) => endpoint.handle(c.req.raw, c.get('caller')));
+  app.get('/sse', () =>
+    jsonRpcErrorResponse(404, -32000, `the 2024-11-05 HTTP+SSE transport is not supported: connect with Streamable HTTP to ${path}`),
+  );
+  app.notFound((c) => jsonRpcErrorResponse(404, -32000, `no such endpoint ${c.req.path}: MCP is served at ${path}`));
   return { app, close: () => endpoint.close() };
 }

@@ -7,6 +7,7 @@ import {
 } from '@modelcontextprotocol/server';
 import type { AgentSession } from '../gateway/agent-session.js';
 import type { Gateway } from '../gateway/gateway.js';
+import type { CallerIdentity } from './agent-authentication.js';
 import { jsonRpcErrorResponse } from './json-rpc-error-response.js';
 import { GET_STREAM_ID, SessionEventStore } from './session-event-store.js';
 
@@ -20,6 +21,8 @@ const FIRST_PROTOCOL_WITH_EMPTY_EVENTS = '2025-11-25';
 interface LegacySession {
   transport: WebStandardStreamableHTTPServerTransport;
   session: AgentSession;
+  /** Who opened it: only the same agent may use it. */
+  owner: string;
   events: SessionEventStore;
   /** Whether the agent has had its GET stream: before that, nothing outside a call reached it. */
   getStreamOpened: boolean;
@@ -34,13 +37,13 @@ interface LegacySession {
 export class McpEndpoint {
   readonly #sessions = new Map<string, LegacySession>();
   readonly #stateless: McpHttpHandler;
-  readonly #remoteOf = new WeakMap<Request, string>();
+  readonly #callerOf = new WeakMap<Request, CallerIdentity>();
 
   constructor(private readonly options: McpEndpointOptions) {
     this.#stateless = createMcpHandler(
       ({ requestInfo }) => {
-        const remote = requestInfo === undefined ? undefined : this.#remoteOf.get(requestInfo);
-        return options.gateway.statelessServer({ transport: 'http', ...(remote === undefined ? {} : { remote }) });
+        const caller = requestInfo === undefined ? undefined : this.#callerOf.get(requestInfo);
+        return options.gateway.statelessServer({ transport: 'http', ...caller });
       },
       { legacy: 'reject', maxRequestBodySize: options.maxBodyBytes, onerror: () => undefined },
     );
@@ -55,12 +58,15 @@ export class McpEndpoint {
     };
   }
 
-  /** `remote` is the agent's address where the runtime knows it. */
-  async handle(request: Request, remote: string | undefined): Promise<Response> {
+  /** `caller` is who the request comes from, as the endpoint's authentication established it. */
+  async handle(request: Request, caller: CallerIdentity): Promise<Response> {
     const sessionId = request.headers.get('mcp-session-id');
     if (sessionId !== null) {
       const legacy = this.#sessions.get(sessionId);
-      if (!legacy) return jsonRpcErrorResponse(404, -32001, `unknown or expired session '${sessionId}': start a new session with initialize`);
+      // Another agent's session is as good as unknown to this one.
+      if (!legacy || legacy.owner !== ownerOf(caller)) {
+        return jsonRpcErrorResponse(404, -32001, `unknown or expired session '${sessionId}': start a new session with initialize`);
+      }
       return request.method === 'GET' ? this.openGetStream(legacy, request) : legacy.transport.handleRequest(request);
     }
     if (request.method === 'GET') {
@@ -71,9 +77,9 @@ export class McpEndpoint {
       );
     }
     if (await isLegacyRequest(request, undefined, { maxRequestBodySize: this.options.maxBodyBytes })) {
-      return this.openLegacySession(request, remote);
+      return this.openLegacySession(request, caller);
     }
-    if (remote !== undefined) this.#remoteOf.set(request, remote);
+    this.#callerOf.set(request, caller);
     await this.listenUpstream(request);
     return this.#stateless.fetch(request);
   }
@@ -84,13 +90,13 @@ export class McpEndpoint {
     this.#sessions.clear();
   }
 
-  private async openLegacySession(request: Request, remote: string | undefined): Promise<Response> {
+  private async openLegacySession(request: Request, caller: CallerIdentity): Promise<Response> {
     const sessionId = crypto.randomUUID();
-    const session = this.options.gateway.openSession(sessionId, { transport: 'http', ...(remote === undefined ? {} : { remote }) });
+    const session = this.options.gateway.openSession(sessionId, { transport: 'http', ...caller });
     const events = new SessionEventStore();
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => sessionId,
-      onsessioninitialized: () => void this.#sessions.set(sessionId, { transport, session, events, getStreamOpened: false }),
+      onsessioninitialized: () => void this.#sessions.set(sessionId, { transport, session, owner: ownerOf(caller), events, getStreamOpened: false }),
       onsessionclosed: () => this.forget(sessionId),
       maxRequestBodySize: this.options.maxBodyBytes,
       eventStore: events,
@@ -143,6 +149,11 @@ export class McpEndpoint {
     this.#sessions.delete(sessionId);
     void legacy.session.close();
   }
+}
+
+/** The identity a session is bound to: the agent, never its address (which may change on reconnect). */
+function ownerOf(caller: CallerIdentity): string {
+  return JSON.stringify([caller.auth, caller.id ?? '', caller.subject ?? '']);
 }
 
 function withLastEventId(request: Request, eventId: string): Request {

@@ -9,8 +9,14 @@ export const AgentIdentitySchema = z.looseObject({
   client: z.object({ name: z.string(), version: z.string() }).optional(),
   /** Remote address of an HTTP agent. */
   remote: z.string().optional(),
-  /** The authenticated agent identity, when the transport carries one. */
+  /** The OS user running the agent (stdio). */
   user: z.string().optional(),
+  /** The authenticated agent: its registered name, or the OAuth client an access token was issued to. */
+  id: z.string().optional(),
+  /** The human principal the agent acts for (an access token's `sub`). */
+  subject: z.string().optional(),
+  /** How the agent proved who it is: an AgentTrail token, an OAuth access token, or nothing (loopback, when allowed). */
+  auth: z.enum(['token', 'oauth', 'none']).optional(),
 });
 export type AgentIdentity = z.infer<typeof AgentIdentitySchema>;
 

@@ -58,6 +58,8 @@ export const LogNameSchema = z
 
 // Keeps one transaction (and, for remote databases, one request) to a sensible size under load.
 const MAX_ENTRIES_PER_FLUSH = 1000;
+// Each retry follows another writer's commit; more in a row means something else is wrong.
+const MAX_ATTEMPTS_AGAINST_OTHER_WRITERS = 5;
 
 /**
  * Where an appender writes. After a failed write a `file:` connection can be left unable to commit
@@ -185,19 +187,37 @@ class GroupCommitAppender implements EntryAppender {
     }
   }
 
-  /** Writes one batch in one transaction. Never throws: every queued append is settled. */
+  /**
+   * Writes one batch in one transaction. Never throws: every queued append is settled. Another
+   * process may append to the same log between two batches (the agents command records its changes
+   * while the gateway runs); the batch then conflicts on an index, and is sequenced again after the
+   * other writer's entries.
+   */
   async #flush(batch: QueuedAppend[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await this.#tryFlush(batch);
+      if (outcome.done) return;
+      this.#recovering = true;
+      if (attempt === MAX_ATTEMPTS_AGAINST_OTHER_WRITERS) {
+        rejectAll(batch, outcome.failure);
+        return;
+      }
+    }
+  }
+
+  /** One attempt; `done: false` when the only trouble was another writer of the log. */
+  async #tryFlush(batch: QueuedAppend[]): Promise<{ done: true } | { done: false; failure: AuditLogWriteError }> {
     let client: Client;
     try {
       client = await this.#usableClient();
     } catch (error) {
       this.#failedFlushes++;
       rejectAll(batch, new AuditLogWriteError(describeDatabaseError(error, this.log), { cause: error }));
-      return;
+      return { done: true };
     }
 
     const sequenced = this.#sequence(batch);
-    if (sequenced.length === 0) return;
+    if (sequenced.length === 0) return { done: true };
     let commit: { statements: InStatement[]; tree: TileFrontier; note: string };
     try {
       commit = this.#integrateAndCheckpoint(sequenced);
@@ -207,7 +227,7 @@ class GroupCommitAppender implements EntryAppender {
         sequenced.map((s) => s.queued),
         new AuditLogWriteError(`cannot sign the checkpoint of log "${this.log}": ${messageOf(error)}`, { cause: error }),
       );
-      return;
+      return { done: true };
     }
     try {
       await client.batch(commit.statements, 'write');
@@ -215,11 +235,12 @@ class GroupCommitAppender implements EntryAppender {
       this.#failedFlushes++;
       this.#recovering = true;
       const failure = new AuditLogWriteError(describeDatabaseError(error, this.log), { cause: error });
+      if (isIndexConflict(error)) return { done: false, failure };
       rejectAll(
         sequenced.map((s) => s.queued),
         failure,
       );
-      return;
+      return { done: true };
     }
     // Only a committed batch moves the tree, so a failed one leaves no gap in the indexes.
     this.#tree = commit.tree;
@@ -227,6 +248,7 @@ class GroupCommitAppender implements EntryAppender {
     this.#appended += sequenced.length;
     for (const s of sequenced) s.queued.resolve(s.entry);
     this.#onCheckpoint({ size: commit.tree.size, note: commit.note });
+    return { done: true };
   }
 
   /** The statements of one commit: the entries, the tiles they changed, the signed checkpoint. */
@@ -356,14 +378,18 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function describeDatabaseError(error: unknown, log: string): string {
-  const message = messageOf(error);
+function isIndexConflict(error: unknown): boolean {
   const codes =
     typeof error === 'object' && error !== null
       ? [(error as { code?: unknown }).code, (error as { extendedCode?: unknown }).extendedCode]
       : [];
-  if (codes.includes('SQLITE_CONSTRAINT_PRIMARYKEY')) {
-    return `${message} (another writer appended to log "${log}" at the same index; give each gateway instance its own log origin)`;
+  return codes.includes('SQLITE_CONSTRAINT_PRIMARYKEY');
+}
+
+function describeDatabaseError(error: unknown, log: string): string {
+  const message = messageOf(error);
+  if (isIndexConflict(error)) {
+    return `${message} (other writers kept appending to log "${log}" at the same indexes; give each gateway instance its own log origin)`;
   }
   return message;
 }

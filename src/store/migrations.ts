@@ -69,6 +69,26 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 4,
+    name: 'principals',
+    statements: [
+      // Who may call the gateway and its API (src/auth). token_hash is SHA-256 of the token, which
+      // itself is never stored. log and entry name the ledger entry that gave the row its current
+      // state: a change applies only over an older entry, so the row follows the log's order.
+      `CREATE TABLE principals (
+        name TEXT PRIMARY KEY,
+        role TEXT NOT NULL CHECK (role IN ('agent', 'reviewer', 'approver', 'admin')),
+        token_hash BLOB NOT NULL CHECK (length(token_hash) = 32),
+        status TEXT NOT NULL CHECK (status IN ('active', 'suspended', 'revoked')),
+        created TEXT NOT NULL,
+        updated TEXT NOT NULL,
+        log TEXT NOT NULL,
+        entry INTEGER NOT NULL
+      )`,
+      'CREATE UNIQUE INDEX principals_by_token_hash ON principals (token_hash)',
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;

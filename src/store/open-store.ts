@@ -10,7 +10,9 @@ import { readCheckpoint, readCheckpoints } from './checkpoint-queries.js';
 import type { CosignedCheckpoint, StoredCheckpoint } from './checkpoint-queries.js';
 import { findColumnMismatch, queryEntries, queryLogNames, readEntryTime, readLeavesOfKind, readSessionLeaves, readStoredLeaves } from './entry-queries.js';
 import type { ColumnMismatch, EntryQuery, StoredLeaf } from './entry-queries.js';
+import type { Principal } from '../auth/principal.js';
 import { LocalFileReader } from './local-file-reader.js';
+import { findPrincipalByTokenHash } from './principal-queries.js';
 import { applyMigrations, requireLatestSchema } from './migrations.js';
 import { proveConsistency, proveInclusion } from './proof-queries.js';
 import { readStoredTiles, readTopTileLevel } from './tile-queries.js';
@@ -60,6 +62,8 @@ export interface Store extends LogRows {
   leavesBefore(log: string, before: number, session?: string): AsyncIterable<StoredLeaf[]>;
   inclusionProof(log: string, index: number, size: number): Promise<Uint8Array[]>;
   consistencyProof(log: string, size1: number, size2: number): Promise<Uint8Array[]>;
+  /** The principal (agent, reviewer, approver, admin) whose token hashes to `tokenHash`, as stored now. */
+  principalByTokenHash(tokenHash: Uint8Array): Promise<Principal | undefined>;
   /** Waits for queued appends, then closes the database. */
   close(): Promise<void>;
 }
@@ -157,6 +161,10 @@ class LibsqlStore implements Store {
 
   topTileLevel(log: string): Promise<number> {
     return readTopTileLevel(this.#client, log);
+  }
+
+  principalByTokenHash(tokenHash: Uint8Array): Promise<Principal | undefined> {
+    return findPrincipalByTokenHash(this.#client, tokenHash);
   }
 
   async close(): Promise<void> {

@@ -36,6 +36,8 @@ export interface GatewayConfigOverrides {
   listen?: Record<string, unknown>;
   naming?: Record<string, unknown>;
   log?: Record<string, unknown>;
+  /** Default: agents on loopback need no token (the suites about authentication set their own). */
+  auth?: Record<string, unknown>;
   credentials?: Record<string, unknown>;
   redaction?: Record<string, unknown>;
   /** Added to the gateway's environment. */
@@ -50,6 +52,7 @@ export async function startGateway(servers: Record<string, UpstreamConfig>, over
     log: { db, key: 'gateway.key', ...overrides.log },
     listen: { port: 0, ...overrides.listen },
     ...(overrides.naming ? { naming: overrides.naming } : {}),
+    auth: overrides.auth ?? { unauthenticated: 'loopback' },
     ...(overrides.credentials ? { credentials: overrides.credentials } : {}),
     ...(overrides.redaction ? { redaction: overrides.redaction } : {}),
     servers,
