@@ -72,7 +72,7 @@ const msPerCall = (cpuSecondsSpent, calls) => (calls === 0 ? null : round((cpuSe
 
 /** The bytes a database file holds once its WAL is folded in (free pages not counted), and what
  * the audit log in it holds. */
-async function auditDatabase(file) {
+export async function auditDatabase(file) {
   const client = createClient({ url: `file:${file}` });
   try {
     await client.execute('PRAGMA wal_checkpoint(TRUNCATE)');

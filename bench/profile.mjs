@@ -2,7 +2,7 @@
 // `node --cpu-prof` in front of one upstream, drives it with the SDK client at a fixed concurrency,
 // and summarises the main thread's self time per call by module and by function, for the measured
 // window only (start-up and warm-up left out). Prints the summary and writes it to
-// bench/results/profile.json; the raw .cpuprofile is kept there too, for Chrome DevTools.
+// bench/results/profile-<upstream>.json; the raw .cpuprofile is kept there too, for Chrome DevTools.
 // Options: --upstream http|stdio (default http: the bench's echo server), --seconds N (10),
 // --concurrency N (64), --top N (20).
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { summariseCpuProfile } from './cpu-profile-summary.mjs';
 import { silenceAbortListenerWarnings } from './known-warnings.mjs';
-import { callEcho } from './peers.mjs';
+import { auditDatabase, callEcho } from './peers.mjs';
 import { threadCpuSeconds } from './process-tree.mjs';
 import { everythingStdio, httpClient, startEchoServer, startServe } from './scenarios.mjs';
 
@@ -44,7 +44,7 @@ try {
     servers = { everything: everythingStdio() };
     tool = 'everything__echo';
   }
-  const { gateway, url } = await startServe(folder, servers, { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] });
+  const { gateway, url, db } = await startServe(folder, servers, { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] });
   stops.unshift(() => gateway.stop());
   const client = await httpClient(url);
   stops.unshift(() => client.close());
@@ -68,6 +68,7 @@ try {
   const cpu = { main: cpuAfter.main - cpuBefore.main, others: cpuAfter.others - cpuBefore.others };
   const calls = scenario.callsMade - callsBefore;
   for (const stop of stops.splice(0)) await stop();
+  const audit = await auditDatabase(db);
 
   const [profileFile] = (await readdir(profileDir)).filter((name) => name.endsWith('.cpuprofile'));
   if (!profileFile) throw new Error(`agenttrail serve wrote no .cpuprofile into ${profileDir}`);
@@ -86,16 +87,19 @@ try {
     processCpuMsPerCall: Math.round(((cpu.main + cpu.others) * 1e6) / calls) / 1000,
     mainThreadCpuMsPerCall: Math.round((cpu.main * 1e6) / calls) / 1000,
     otherThreadsCpuMsPerCall: Math.round((cpu.others * 1e6) / calls) / 1000,
+    // Over the whole run (warm-up included): how many entries each group commit carried.
+    entriesPerCheckpoint: Math.round((audit.entries / audit.checkpoints) * 10) / 10,
     ...summariseCpuProfile(profile, { startUs, endUs }, calls, Number(options.top)),
   };
 
   const resultsDir = new URL('./results/', import.meta.url);
   await mkdir(resultsDir, { recursive: true });
-  await writeFile(new URL('profile.json', resultsDir), `${JSON.stringify(summary, null, 2)}\n`);
+  await writeFile(new URL(`profile-${options.upstream}.json`, resultsDir), `${JSON.stringify(summary, null, 2)}\n`);
   await copyFile(join(profileDir, profileFile), new URL(`serve-${options.upstream}.cpuprofile`, resultsDir));
 
   console.log(`agenttrail serve → ${options.upstream} upstream, ${concurrency} in flight: ${summary.callsPerSecond} calls/s, ${calls} calls in ${summary.windowMs} ms`);
   console.log(`process CPU ${summary.processCpuMsPerCall} ms/call: main thread ${summary.mainThreadCpuMsPerCall}, other threads ${summary.otherThreadsCpuMsPerCall} (/proc)`);
+  console.log(`audit log: ${summary.entriesPerCheckpoint} entries per group commit (signed checkpoint), whole run`);
   console.log(`main thread busy in the profile: ${summary.busyUsPerCall} µs/call (on CPU or blocked in a system call)`);
   const table = (title, rows) => {
     console.log(`\n${title.padEnd(60)}  self ms  µs/call`);
@@ -103,7 +107,7 @@ try {
   };
   table('module', summary.modules);
   table('function', summary.functions);
-  process.stderr.write('profile: written to bench/results/profile.json and bench/results/serve-' + options.upstream + '.cpuprofile\n');
+  process.stderr.write(`profile: written to bench/results/profile-${options.upstream}.json and bench/results/serve-${options.upstream}.cpuprofile\n`);
 } finally {
   for (const stop of stops) await stop().catch(() => undefined);
   await rm(folder, { recursive: true, force: true });
