@@ -113,7 +113,12 @@ async function startListeningProxy(name, argsForPort) {
 
 async function connectClient(transport) {
   const client = new Client({ name: 'agenttrail-bench', version: '1.0.0' });
-  await client.connect(transport);
+  try {
+    await client.connect(transport);
+  } catch (error) {
+    await transport.close(); // a stdio transport has spawned its process already
+    throw error;
+  }
   return client;
 }
 
@@ -154,8 +159,8 @@ export async function startServe(folder, servers, { nodeFlags = [] } = {}) {
 }
 
 /**
- * Starts every process and connects one client per scenario; `stop()` ends them all (the files
- * stay), `removeFiles()` deletes the temporary folder.
+ * Starts every process and connects one client per scenario; `stop()` ends them all, once (the
+ * files stay), `removeFiles()` deletes the temporary folder.
  * A scenario is `{ id, label, kind, upstream, tool, client, gatewayPid, upstreamPids(), db }`:
  * `gatewayPid` is the process whose own CPU is "the gateway's" (undefined when calling directly),
  * `upstreamPids()` the processes that serve the echo (measured apart, never counted as the
@@ -173,9 +178,13 @@ export async function startScenarios() {
   };
   // Clients first, so that every gateway sees its agents leave and flushes its log; the audit
   // databases stay on disk until removeFiles, to be measured.
-  const stop = async () => {
-    await Promise.allSettled(clients.map((client) => client.close()));
-    await Promise.allSettled(processes.map((proc) => proc.stop()));
+  let stopped;
+  const stop = () => {
+    stopped ??= (async () => {
+      await Promise.allSettled(clients.map((client) => client.close()));
+      await Promise.allSettled(processes.map((proc) => proc.stop()));
+    })();
+    return stopped;
   };
   const removeFiles = () => rm(folder, { recursive: true, force: true });
 
