@@ -44,9 +44,9 @@ try {
     servers = { everything: everythingStdio() };
     tool = 'everything__echo';
   }
-  const { gateway, url, db } = await startServe(folder, servers, { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] });
+  const { gateway, url, db, token } = await startServe(folder, servers, { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] });
   stops.unshift(() => gateway.stop());
-  const client = await httpClient(url);
+  const client = await httpClient(url, token);
   stops.unshift(() => client.close());
   const scenario = { label: `agenttrail serve → ${options.upstream}`, tool, client, callsMade: 0 };
   const callers = async (n, until) =>

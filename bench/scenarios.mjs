@@ -3,13 +3,14 @@
 // audit: write-ahead entries in a real libSQL file, signed checkpoints) and through two peer
 // proxies that record nothing. Every process is spawned with this Node (process.execPath) and the
 // entry file installed in node_modules, never npx.
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { descendants } from './process-tree.mjs';
@@ -122,8 +123,9 @@ async function connectClient(transport) {
   return client;
 }
 
-/** The SDK client over Streamable HTTP, as an agent would connect. */
-export const httpClient = (url) => connectClient(new StreamableHTTPClientTransport(new URL(url)));
+/** The SDK client over Streamable HTTP, as an agent would connect (with its bearer token, when it has one). */
+export const httpClient = (url, token) =>
+  connectClient(new StreamableHTTPClientTransport(new URL(url), token === undefined ? {} : { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
 
 /** server-everything over stdio (its first argument selects the transport). */
 export const everythingStdio = () => ({ command: process.execPath, args: [binEntry('@modelcontextprotocol/server-everything'), 'stdio'] });
@@ -137,7 +139,8 @@ export async function startEchoServer() {
 
 /**
  * `agenttrail serve` in front of `servers` (the config's `servers` map), with its database and key
- * in `folder`; `nodeFlags` go to node before the script (e.g. --cpu-prof).
+ * in `folder`; `nodeFlags` go to node before the script (e.g. --cpu-prof). Agents authenticate as
+ * they would in production: with a token from `agenttrail agents add`, checked on every request.
  */
 export async function startServe(folder, servers, { nodeFlags = [] } = {}) {
   const db = join(folder, 'serve.db');
@@ -148,10 +151,12 @@ export async function startServe(folder, servers, { nodeFlags = [] } = {}) {
   };
   const configFile = join(folder, 'agenttrail.yaml');
   await writeFile(configFile, JSON.stringify(config, null, 2)); // JSON is YAML
+  const added = await promisify(execFile)(process.execPath, [AGENTTRAIL_BIN, 'agents', 'add', 'bench-agent', '--config', configFile, '--json'], { cwd: folder });
+  const { token } = JSON.parse(added.stdout);
   const gateway = startProcess('agenttrail serve', process.execPath, [...nodeFlags, AGENTTRAIL_BIN, 'serve', '--config', configFile], { cwd: folder });
   try {
     const [, url] = await gateway.waitFor(/serving MCP at (http\S+)/);
-    return { gateway, url, db };
+    return { gateway, url, db, token };
   } catch (error) {
     await gateway.stop();
     throw error;
@@ -193,7 +198,7 @@ export async function startScenarios() {
     const { server: echoServer, url: echoUrl } = await startEchoServer();
     started(echoServer);
     // One AgentTrail gateway fronts both upstreams, as a user's config would.
-    const { gateway, url: gatewayUrl, db: servedDb } = await startServe(folder, { echo: { url: echoUrl }, everything });
+    const { gateway, url: gatewayUrl, db: servedDb, token } = await startServe(folder, { echo: { url: echoUrl }, everything });
     started(gateway);
 
     const supergateway = await startListeningProxy('supergateway', (port) => [
@@ -219,8 +224,8 @@ export async function startScenarios() {
     const scenarios = [
       { id: 'direct-http', label: 'direct → echo (HTTP)', kind: 'direct', upstream: 'echo-http', tool: 'echo', client: await connected(httpClient(echoUrl)), gatewayPid: undefined, upstreamPids: () => [echoServer.pid] },
       { id: 'direct-stdio', label: 'direct → everything (stdio)', kind: 'direct', upstream: 'everything-stdio', tool: 'echo', client: await connected(connectClient(directStdio)), gatewayPid: undefined, upstreamPids: () => [directStdio.pid] },
-      { id: 'agenttrail-http-http', label: 'agenttrail serve → echo (HTTP)', kind: 'agenttrail', upstream: 'echo-http', tool: 'echo__echo', client: await connected(httpClient(gatewayUrl)), gatewayPid: gateway.pid, upstreamPids: () => [echoServer.pid, ...descendants(gateway.pid)], db: servedDb },
-      { id: 'agenttrail-http-stdio', label: 'agenttrail serve → everything (stdio)', kind: 'agenttrail', upstream: 'everything-stdio', tool: 'everything__echo', client: await connected(httpClient(gatewayUrl)), gatewayPid: gateway.pid, upstreamPids: () => descendants(gateway.pid), db: servedDb },
+      { id: 'agenttrail-http-http', label: 'agenttrail serve → echo (HTTP)', kind: 'agenttrail', upstream: 'echo-http', tool: 'echo__echo', client: await connected(httpClient(gatewayUrl, token)), gatewayPid: gateway.pid, upstreamPids: () => [echoServer.pid, ...descendants(gateway.pid)], db: servedDb },
+      { id: 'agenttrail-http-stdio', label: 'agenttrail serve → everything (stdio)', kind: 'agenttrail', upstream: 'everything-stdio', tool: 'everything__echo', client: await connected(httpClient(gatewayUrl, token)), gatewayPid: gateway.pid, upstreamPids: () => descendants(gateway.pid), db: servedDb },
       { id: 'agenttrail-wrap', label: 'agenttrail wrap → everything (stdio)', kind: 'agenttrail', upstream: 'everything-stdio', tool: 'echo', client: await connected(connectClient(wrap)), gatewayPid: wrap.pid, upstreamPids: () => descendants(wrap.pid), db: wrappedDb },
       { id: 'supergateway', label: 'supergateway --stateful → everything (stdio)', kind: 'peer', upstream: 'everything-stdio', tool: 'echo', client: await connected(httpClient(supergateway.url)), gatewayPid: supergateway.proxy.pid, upstreamPids: () => descendants(supergateway.proxy.pid) },
       { id: 'mcp-proxy', label: 'mcp-proxy → everything (stdio)', kind: 'peer', upstream: 'everything-stdio', tool: 'echo', client: await connected(httpClient(mcpProxy.url)), gatewayPid: mcpProxy.proxy.pid, upstreamPids: () => descendants(mcpProxy.proxy.pid) },
