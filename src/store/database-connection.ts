@@ -20,7 +20,7 @@ export class StoreOpenError extends Error {
   }
 }
 
-const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 
 /** Opens one client on the audit database, made durable; throws StoreOpenError. */
 export async function connectDatabase(options: DatabaseOptions): Promise<Client> {
@@ -57,6 +57,18 @@ export async function connectDatabase(options: DatabaseOptions): Promise<Client>
 /** A database in this process (libsql accepts a bare ':memory:' as one too). */
 export function isFileUrl(url: string): boolean {
   return url.startsWith('file:') || url === ':memory:';
+}
+
+/**
+ * The path of the database file a `file:` URL names (`file:/abs/x.db`, `file:///abs/x.db`,
+ * `file:rel.db`, query parameters dropped, as @libsql/client reads them); undefined for in-memory
+ * and remote databases.
+ */
+export function localFilePathOf(url: string): string | undefined {
+  if (!url.startsWith('file:') || isInMemoryUrl(url)) return undefined;
+  const withoutQuery = url.slice('file:'.length).replace(/[?#].*$/, '');
+  const path = withoutQuery.startsWith('//') ? withoutQuery.replace(/^\/\/(localhost)?/i, '') : withoutQuery;
+  return decodeURIComponent(path);
 }
 
 /** An in-memory database lives in its one connection: a second connection is another database. */

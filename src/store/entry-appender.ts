@@ -61,15 +61,35 @@ const MAX_ENTRIES_PER_FLUSH = 1000;
 // Each retry follows another writer's commit; more in a row means something else is wrong.
 const MAX_ATTEMPTS_AGAINST_OTHER_WRITERS = 5;
 
+/** An appender's connection to the database. */
+export interface WriterDatabase {
+  /** Reads the log's state when the writer opens or recovers. */
+  readonly client: Client;
+  /** Runs the statements in one write transaction. */
+  write(statements: InStatement[]): Promise<void>;
+  close(): void;
+}
+
 /**
  * Where an appender writes. After a failed write a `file:` connection can be left unable to commit
  * (@libsql/client 0.18 keeps the failed statement open until garbage collection:
  * tursodatabase/libsql-client-ts#352), so the appender closes it and opens a fresh one.
  */
 export interface WriterConnection {
-  open(): Promise<Client>;
+  open(): Promise<WriterDatabase>;
   /** False when the connection is shared and must be kept (an in-memory database). */
   readonly replaceable: boolean;
+}
+
+/** A writer that commits through @libsql/client (remote databases; in-memory ones). */
+export function clientWriter(client: Client): WriterDatabase {
+  return {
+    client,
+    write: async (statements) => {
+      await client.batch(statements, 'write');
+    },
+    close: () => client.close(),
+  };
 }
 
 /** Told about each checkpoint once it is durable, e.g. to send it to witnesses. Must not throw. */
@@ -86,11 +106,11 @@ export async function createEntryAppender(
     throw new Error(`invalid log name ${JSON.stringify(log)}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
   }
   const name = parsed.data;
-  const client = await connection.open();
+  const database = await connection.open();
   try {
-    return new GroupCommitAppender(connection, client, name, signer, onCheckpoint, await integrateLog(client, name, signer));
+    return new GroupCommitAppender(connection, database, name, signer, onCheckpoint, await integrateLog(database.client, name, signer));
   } catch (error) {
-    if (connection.replaceable) client.close();
+    if (connection.replaceable) database.close();
     throw error;
   }
 }
@@ -117,7 +137,7 @@ class GroupCommitAppender implements EntryAppender {
   readonly #connection: WriterConnection;
   readonly #signer: NoteSigner;
   readonly #onCheckpoint: CheckpointListener;
-  #client: Client | null;
+  #database: WriterDatabase | null;
   #tree: TileFrontier;
   #queue: QueuedAppend[] = [];
   #draining: Promise<void> | null = null;
@@ -131,14 +151,14 @@ class GroupCommitAppender implements EntryAppender {
 
   constructor(
     connection: WriterConnection,
-    client: Client,
+    database: WriterDatabase,
     log: string,
     signer: NoteSigner,
     onCheckpoint: CheckpointListener,
     tree: TileFrontier,
   ) {
     this.#connection = connection;
-    this.#client = client;
+    this.#database = database;
     this.log = log;
     this.#signer = signer;
     this.#onCheckpoint = onCheckpoint;
@@ -171,8 +191,8 @@ class GroupCommitAppender implements EntryAppender {
   async close(): Promise<void> {
     this.#closed = true;
     await this.#draining;
-    if (this.#connection.replaceable) this.#client?.close();
-    this.#client = null;
+    if (this.#connection.replaceable) this.#database?.close();
+    this.#database = null;
   }
 
   async #drain(): Promise<void> {
@@ -207,9 +227,9 @@ class GroupCommitAppender implements EntryAppender {
 
   /** One attempt; `done: false` when the only trouble was another writer of the log. */
   async #tryFlush(batch: QueuedAppend[]): Promise<{ done: true } | { done: false; failure: AuditLogWriteError }> {
-    let client: Client;
+    let database: WriterDatabase;
     try {
-      client = await this.#usableClient();
+      database = await this.#usableDatabase();
     } catch (error) {
       this.#failedFlushes++;
       rejectAll(batch, new AuditLogWriteError(describeDatabaseError(error, this.log), { cause: error }));
@@ -230,7 +250,7 @@ class GroupCommitAppender implements EntryAppender {
       return { done: true };
     }
     try {
-      await client.batch(commit.statements, 'write');
+      await database.write(commit.statements);
     } catch (error) {
       this.#failedFlushes++;
       this.#recovering = true;
@@ -266,18 +286,18 @@ class GroupCommitAppender implements EntryAppender {
     };
   }
 
-  async #usableClient(): Promise<Client> {
-    if (this.#client !== null && !this.#recovering) return this.#client;
+  async #usableDatabase(): Promise<WriterDatabase> {
+    if (this.#database !== null && !this.#recovering) return this.#database;
     if (this.#connection.replaceable) {
-      this.#client?.close();
-      this.#client = null;
-      this.#client = await this.#connection.open();
+      this.#database?.close();
+      this.#database = null;
+      this.#database = await this.#connection.open();
     }
-    const client = this.#client;
-    if (client === null) throw new Error(`the writer of log "${this.log}" has no database connection`);
-    this.#tree = await integrateLog(client, this.log, this.#signer);
+    const database = this.#database;
+    if (database === null) throw new Error(`the writer of log "${this.log}" has no database connection`);
+    this.#tree = await integrateLog(database.client, this.log, this.#signer);
     this.#recovering = false;
-    return client;
+    return database;
   }
 
   /** Gives indexes in queue order; an entry that cannot be encoded is rejected on its own. */

@@ -1,6 +1,6 @@
 import Database from 'libsql';
 import AsyncDatabase from 'libsql/promise';
-import { isFileUrl, isInMemoryUrl } from './database-connection.js';
+import { localFilePathOf } from './database-connection.js';
 import { blobBytes } from './blob-bytes.js';
 import type { StoredLeaf } from './entry-queries.js';
 
@@ -27,7 +27,7 @@ export class LocalFileReader {
 
   /** A reader for a `file:` URL of a database on disk; none for in-memory or remote databases. */
   static forUrl(url: string): LocalFileReader | undefined {
-    const path = localPathOf(url);
+    const path = localFilePathOf(url);
     return path === undefined ? undefined : new LocalFileReader(path);
   }
 
@@ -54,12 +54,4 @@ export class LocalFileReader {
     this.#rows.close();
     this.#background.close();
   }
-}
-
-/** `file:/abs/x.db`, `file:///abs/x.db`, `file:rel.db` (query parameters dropped), as @libsql/client reads them. */
-function localPathOf(url: string): string | undefined {
-  if (!isFileUrl(url) || isInMemoryUrl(url) || !url.startsWith('file:')) return undefined;
-  const withoutQuery = url.slice('file:'.length).replace(/[?#].*$/, '');
-  const path = withoutQuery.startsWith('//') ? withoutQuery.replace(/^\/\/(localhost)?/i, '') : withoutQuery;
-  return decodeURIComponent(path);
 }

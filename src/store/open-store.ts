@@ -1,8 +1,8 @@
 import type { Client } from '@libsql/client';
 import type { Entry } from '../ledger/entry.js';
-import { connectDatabase, explainOpenFailure, isInMemoryUrl, redactUrl, StoreOpenError } from './database-connection.js';
+import { connectDatabase, DEFAULT_BUSY_TIMEOUT_MS, explainOpenFailure, isInMemoryUrl, localFilePathOf, redactUrl, StoreOpenError } from './database-connection.js';
 import type { DatabaseOptions } from './database-connection.js';
-import { createEntryAppender } from './entry-appender.js';
+import { clientWriter, createEntryAppender } from './entry-appender.js';
 import type { CheckpointListener, EntryAppender, WriterConnection } from './entry-appender.js';
 import { writeCosignature } from './cosignature-queries.js';
 import type { NoteSigner } from '../ledger/note-keys.js';
@@ -12,6 +12,7 @@ import { findColumnMismatch, queryEntries, queryLogNames, readEntryTime, readLea
 import type { ColumnMismatch, EntryQuery, StoredLeaf } from './entry-queries.js';
 import type { Principal } from '../auth/principal.js';
 import { LocalFileReader } from './local-file-reader.js';
+import { LocalFileWriter } from './local-file-writer.js';
 import { findPrincipalByTokenHash } from './principal-queries.js';
 import { applyMigrations, requireLatestSchema } from './migrations.js';
 import { proveConsistency, proveInclusion } from './proof-queries.js';
@@ -186,9 +187,28 @@ class LibsqlStore implements Store {
    */
   #writerConnection(): WriterConnection {
     if (isInMemoryUrl(this.#options.url)) {
-      const shared = this.#client;
+      const shared = clientWriter(this.#client);
       return { open: () => Promise.resolve(shared), replaceable: false };
     }
-    return { open: () => connectDatabase(this.#options), replaceable: true };
+    const path = localFilePathOf(this.#options.url);
+    const options = this.#options;
+    return {
+      open: async () => {
+        const client = await connectDatabase(options);
+        if (path === undefined) return clientWriter(client);
+        try {
+          const writer = await LocalFileWriter.open(path, options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS);
+          const close = (): void => {
+            writer.close();
+            client.close();
+          };
+          return { client, write: (statements) => writer.write(statements), close };
+        } catch (error) {
+          client.close();
+          throw new StoreOpenError(options.url, explainOpenFailure(error), { cause: error });
+        }
+      },
+      replaceable: true,
+    };
   }
 }
