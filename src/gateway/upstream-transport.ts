@@ -37,8 +37,17 @@ export function createUpstreamTransport(server: ServerConfig, diagnostics: Upstr
   const requestInit: RequestInit = { headers: server.headers };
   return server.transport === 'sse'
     ? new SSEClientTransport(url, { requestInit, eventSourceInit: { fetch: withHeaders(server.headers) } })
-    : new StreamableHTTPClientTransport(url, { requestInit });
+    : new StreamableHTTPClientTransport(url, { requestInit, fetch: postsWithoutTransportSignal });
 }
+
+/**
+ * The SDK hands every request the transport's one AbortSignal, for close(). undici adds a listener
+ * to it per request and counts them all on each new one, so with many calls in flight each request
+ * costs more (and Node warns of a listener leak). A POST ends with its answer (or the call's
+ * timeout) anyway; the standing GET stream keeps the signal, so closing the transport still ends it.
+ */
+const postsWithoutTransportSignal: typeof fetch = (input, init) =>
+  init?.method === 'POST' ? fetch(input, { ...init, signal: null }) : fetch(input, init);
 
 /** The legacy SSE GET stream is opened by EventSource, which takes headers only through its fetch. */
 function withHeaders(headers: Record<string, string>): typeof fetch {
