@@ -5,7 +5,7 @@
 // rounds. (Its subscriptions/listen streams are covered with the other wrap checks, in
 // forwarding-wrap.test.ts.)
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Entry } from '../src/ledger/entry.js';
@@ -108,6 +108,9 @@ test('each stdio connection of a 2026-07-28 agent is a session of its own in the
     const log = await waitForEntries(() => readEntries(db), (all) => all.some((entry) => entry.kind === 'tool.result' && JSON.stringify(entry.payload).includes(word)));
     const call = log.find((entry) => entry.kind === 'tool.call' && JSON.stringify(entry.payload).includes(word))!;
     expect(log.filter((entry) => entry.kind === 'tool.result' && entry.call === call.call)).toEqual([expect.objectContaining({ session: call.session })]);
+    // Who started it: the OS user and the client process (this test runner spawned the wrap).
+    expect(call.agent).toMatchObject({ transport: 'stdio', user: userInfo().username, parentPid: process.pid });
+    expect(call.agent.parentCommand).toContain(process.execPath);
     sessions.push(call.session);
   }
   expect(new Set(sessions).size).toBe(2);

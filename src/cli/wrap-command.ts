@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { basename } from 'node:path';
 import { z } from 'zod';
@@ -29,7 +30,8 @@ export async function runWrap(options: WrapOptions, command: readonly string[], 
     prefixNames: false,
     onStderrLine: (_server, line) => process.stderr.write(`${line}\n`),
   });
-  const agent = { transport: 'stdio' as const, user: userInfo().username, parentPid: process.ppid };
+  const parentCommand = await commandLineOf(process.ppid);
+  const agent = { transport: 'stdio' as const, user: userInfo().username, parentPid: process.ppid, ...(parentCommand === undefined ? {} : { parentCommand }) };
   const handle = serveAgentOverStdio(gateway, agent, (error) => process.stderr.write(`agenttrail: ${redactText(error.message)}\n`));
   await new Promise<void>((resolve) => {
     process.stdin.once('end', resolve);
@@ -48,6 +50,20 @@ function serverNameFor(program: string, args: readonly string[]): string {
   const installedPackage = /node_modules\/(?:@[^/]+\/)?([^/]+)\//.exec(subject)?.[1];
   const name = basename((installedPackage ?? subject).replace(/@[^/@]*$/, '')).replace(/\.(m?js|cjs|ts|py)$/, '').replace(/[^A-Za-z0-9_-]+/g, '-');
   return /^[A-Za-z0-9]/.test(name) ? name : `server${name}`;
+}
+
+// Long enough to tell one desktop client from another; a parent's secrets in it are redacted like any payload.
+const MAX_PARENT_COMMAND_CHARS = 300;
+
+/** The command line of a process (Linux /proc); undefined where it cannot be read. */
+async function commandLineOf(pid: number): Promise<string | undefined> {
+  try {
+    const raw = await readFile(`/proc/${pid}/cmdline`, 'utf8');
+    const command = raw.split('\0').filter((part) => part !== '').join(' ');
+    return command === '' ? undefined : command.slice(0, MAX_PARENT_COMMAND_CHARS);
+  } catch {
+    return undefined;
+  }
 }
 
 function definedValues(env: NodeJS.ProcessEnv): Record<string, string> {

@@ -11,6 +11,9 @@ export const AgentIdentitySchema = z.looseObject({
   remote: z.string().optional(),
   /** The OS user running the agent (stdio). */
   user: z.string().optional(),
+  /** The process that started `agenttrail wrap` (the agent's client), as far as the OS tells. */
+  parentPid: z.number().int().optional(),
+  parentCommand: z.string().optional(),
   /** The authenticated agent: its registered name, or the OAuth client an access token was issued to. */
   id: z.string().optional(),
   /** The human principal the agent acts for (an access token's `sub`). */
