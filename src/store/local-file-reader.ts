@@ -4,6 +4,11 @@ import { localFilePathOf } from './database-connection.js';
 import { blobBytes } from './blob-bytes.js';
 import type { StoredLeaf } from './entry-queries.js';
 
+const PAGE_BYTES = 16 * 1024 * 1024;
+const FIRST_PAGE_ENTRIES = 1000;
+const MIN_PAGE_ENTRIES = 16;
+const MAX_PAGE_ENTRIES = 16_384;
+
 /** A query with positional arguments. */
 export interface BackgroundQuery {
   readonly sql: string;
@@ -31,16 +36,27 @@ export class LocalFileReader {
     return path === undefined ? undefined : new LocalFileReader(path);
   }
 
-  /** The log's stored bodies in index order, a page at a time (see readStoredLeaves). */
-  async *entryPages(log: string, pageSize = 5000): AsyncGenerator<StoredLeaf[]> {
+  /**
+   * The log's stored bodies in index order, a page at a time (see readStoredLeaves). Pages hold
+   * about PAGE_BYTES of bodies, so memory stays flat however large entries are, and small entries
+   * come in pages large enough that reading and hashing overlap well.
+   */
+  async *entryPages(log: string): AsyncGenerator<StoredLeaf[]> {
     const statement = this.#rows.prepare('SELECT idx, body FROM entries WHERE log = ? AND idx >= ? ORDER BY idx LIMIT ?').raw(true);
     let next = 0;
+    let pageSize = FIRST_PAGE_ENTRIES;
     for (;;) {
       const rows = statement.all(log, next, pageSize) as [number, unknown][];
       if (rows.length === 0) return;
-      const page = rows.map(([index, body]): StoredLeaf => ({ index, body: blobBytes(body, `the body of entry ${index} of log "${log}"`) }));
+      let bytes = 0;
+      const page = rows.map(([index, body]): StoredLeaf => {
+        const leaf = { index, body: blobBytes(body, `the body of entry ${index} of log "${log}"`) };
+        bytes += leaf.body.length;
+        return leaf;
+      });
       yield page;
       next = page[page.length - 1]!.index + 1;
+      pageSize = Math.max(MIN_PAGE_ENTRIES, Math.min(MAX_PAGE_ENTRIES, Math.floor((PAGE_BYTES * page.length) / Math.max(bytes, 1))));
     }
   }
 

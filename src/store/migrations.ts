@@ -135,15 +135,18 @@ export async function applyMigrations(client: Client): Promise<void> {
   }
 }
 
+// Everything verify and export read (entries, tiles, checkpoints, cosignatures) is there from version 3 on.
+const LEDGER_SCHEMA_VERSION = 3;
+
 /**
- * For readers that must not write (verify, export): the database must already be at
- * LATEST_SCHEMA_VERSION, or the error says how to bring it there.
+ * For readers that must not write (verify, export): the database must hold the whole ledger
+ * already, or the error says how to bring it there. Later versions add nothing they read.
  */
-export async function requireLatestSchema(client: Client): Promise<void> {
+export async function requireLedgerSchema(client: Client): Promise<void> {
   const version = await readSchemaVersion(client);
-  if (version < LATEST_SCHEMA_VERSION) {
+  if (version < LEDGER_SCHEMA_VERSION) {
     throw new Error(
-      `the database has schema version ${version}, older than this AgentTrail's ${LATEST_SCHEMA_VERSION}; ` +
+      `the database has schema version ${version}, older than the ledger's ${LEDGER_SCHEMA_VERSION}; ` +
         'start agenttrail serve (or wrap) on it once to upgrade it, then read it again',
     );
   }

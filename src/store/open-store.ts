@@ -14,7 +14,7 @@ import type { Principal } from '../auth/principal.js';
 import { LocalFileReader } from './local-file-reader.js';
 import { LocalFileWriter } from './local-file-writer.js';
 import { findPrincipalByTokenHash } from './principal-queries.js';
-import { applyMigrations, requireLatestSchema } from './migrations.js';
+import { applyMigrations, requireLedgerSchema } from './migrations.js';
 import { proveConsistency, proveInclusion } from './proof-queries.js';
 import { readStoredTiles, readTopTileLevel } from './tile-queries.js';
 import type { StoredTile } from './tile-queries.js';
@@ -73,7 +73,7 @@ export interface Store extends LogRows {
 export async function openStore(options: StoreOptions): Promise<Store> {
   const client = await connectDatabase(options);
   try {
-    await (options.readOnly === true ? requireLatestSchema(client) : applyMigrations(client));
+    await (options.readOnly === true ? requireLedgerSchema(client) : applyMigrations(client));
   } catch (error) {
     client.close();
     throw new StoreOpenError(options.url, explainOpenFailure(error), { cause: error });
