@@ -1,12 +1,12 @@
-import type { Client } from '@libsql/client';
+import type { Client, InStatement } from '@libsql/client';
 
 /** Stores a witness's signature lines on the log's checkpoint at `size` (a repeat replaces them). */
-export async function writeCosignature(client: Client, log: string, size: number, witness: string, lines: readonly string[]): Promise<void> {
-  await client.execute({
+export function writeCosignature(log: string, size: number, witness: string, lines: readonly string[]): InStatement {
+  return {
     sql: `INSERT INTO cosignatures (log, size, witness, lines) VALUES (?, ?, ?, ?)
           ON CONFLICT (log, size, witness) DO UPDATE SET lines = excluded.lines`,
     args: [log, size, witness, lines.join('')],
-  });
+  };
 }
 
 /** The cosignature lines of every witness on the checkpoints with sizes in [from, to]. */

@@ -1,4 +1,4 @@
-import type { Client } from '@libsql/client';
+import type { Client, InStatement } from '@libsql/client';
 import type { Entry } from '../ledger/entry.js';
 import { connectDatabase, DEFAULT_BUSY_TIMEOUT_MS, explainOpenFailure, isInMemoryUrl, localFilePathOf, redactUrl, StoreOpenError } from './database-connection.js';
 import type { DatabaseOptions } from './database-connection.js';
@@ -87,6 +87,7 @@ class LibsqlStore implements Store {
   readonly #options: StoreOptions;
   readonly #appenders = new Map<string, Promise<EntryAppender>>();
   #localReader: LocalFileReader | undefined | null = null;
+  #localWriter: Promise<LocalFileWriter> | undefined;
 
   constructor(client: Client, options: StoreOptions) {
     this.#client = client;
@@ -114,7 +115,7 @@ class LibsqlStore implements Store {
   }
 
   addCosignature(log: string, size: number, witness: string, lines: readonly string[]): Promise<void> {
-    return writeCosignature(this.#client, log, size, witness, lines);
+    return this.#write(writeCosignature(log, size, witness, lines));
   }
 
   checkpoint(log: string, size?: number): Promise<StoredCheckpoint | undefined> {
@@ -172,7 +173,24 @@ class LibsqlStore implements Store {
     const appenders = await Promise.allSettled(this.#appenders.values());
     await Promise.all(appenders.map((a) => (a.status === 'fulfilled' ? a.value.close() : undefined)));
     this.#localReader?.close();
+    (await this.#localWriter?.catch(() => undefined))?.close();
     this.#client.close();
+  }
+
+  /**
+   * A write besides the appenders' (a witness's cosignature). On a local file it goes through the
+   * driver's thread too: a write on the event loop would wait there for an appender's transaction,
+   * whose next step needs the event loop, until the busy timeout ends the standoff.
+   */
+  async #write(statement: InStatement): Promise<void> {
+    const path = localFilePathOf(this.#options.url);
+    if (path === undefined) {
+      await this.#client.execute(statement);
+      return;
+    }
+    this.#localWriter ??= LocalFileWriter.open(path, this.#options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS);
+    this.#localWriter.catch(() => (this.#localWriter = undefined));
+    await (await this.#localWriter).write([statement]);
   }
 
   /** Opened on first use: only verifying reads whole logs. */
