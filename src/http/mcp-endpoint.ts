@@ -1,31 +1,20 @@
-import {
-  WebStandardStreamableHTTPServerTransport,
-  createMcpHandler,
-  isLegacyRequest,
-  isSpecType,
-  type McpHttpHandler,
-} from '@modelcontextprotocol/server';
+import { createMcpHandler, isLegacyRequest, isSpecType, type McpHttpHandler } from '@modelcontextprotocol/server';
 import type { AgentSession } from '../gateway/agent-session.js';
 import type { Gateway } from '../gateway/gateway.js';
 import type { CallerIdentity } from './agent-authentication.js';
 import { jsonRpcErrorResponse } from './json-rpc-error-response.js';
-import { GET_STREAM_ID, SessionEventStore } from './session-event-store.js';
+import { SessionTransport } from './session-transport.js';
 
 export interface McpEndpointOptions {
   gateway: Gateway;
   maxBodyBytes: number;
 }
 
-const FIRST_PROTOCOL_WITH_EMPTY_EVENTS = '2025-11-25';
-
 interface LegacySession {
-  transport: WebStandardStreamableHTTPServerTransport;
+  transport: SessionTransport;
   session: AgentSession;
   /** Who opened it: only the same agent may use it. */
   owner: string;
-  events: SessionEventStore;
-  /** Whether the agent has had its GET stream: before that, nothing outside a call reached it. */
-  getStreamOpened: boolean;
 }
 
 /**
@@ -67,7 +56,7 @@ export class McpEndpoint {
       if (!legacy || legacy.owner !== ownerOf(caller)) {
         return jsonRpcErrorResponse(404, -32001, `unknown or expired session '${sessionId}': start a new session with initialize`);
       }
-      return request.method === 'GET' ? this.openGetStream(legacy, request) : legacy.transport.handleRequest(request);
+      return legacy.transport.handleRequest(request);
     }
     if (request.method === 'GET') {
       return jsonRpcErrorResponse(
@@ -93,13 +82,11 @@ export class McpEndpoint {
   private async openLegacySession(request: Request, caller: CallerIdentity): Promise<Response> {
     const sessionId = crypto.randomUUID();
     const session = this.options.gateway.openSession(sessionId, { transport: 'http', ...caller });
-    const events = new SessionEventStore();
-    const transport = new WebStandardStreamableHTTPServerTransport({
-      sessionIdGenerator: () => sessionId,
-      onsessioninitialized: () => void this.#sessions.set(sessionId, { transport, session, owner: ownerOf(caller), events, getStreamOpened: false }),
-      onsessionclosed: () => this.forget(sessionId),
-      maxRequestBodySize: this.options.maxBodyBytes,
-      eventStore: events,
+    const transport = new SessionTransport({
+      sessionId,
+      maxBodyBytes: this.options.maxBodyBytes,
+      onInitialized: () => void this.#sessions.set(sessionId, { transport, session, owner: ownerOf(caller) }),
+      onEnded: () => this.forget(sessionId),
     });
     transport.onclose = () => this.forget(sessionId);
     await session.server.connect(transport);
@@ -107,26 +94,6 @@ export class McpEndpoint {
     // Anything but a successful initialize leaves no session behind.
     if (!this.#sessions.has(sessionId)) await session.close();
     return response;
-  }
-
-  /**
-   * The GET stream carries what belongs to no call (list changes, resource updates, log messages),
-   * which the session keeps (see SessionEventStore). The first GET gets everything kept since the
-   * session began; a later one what came after its Last-Event-ID. Each stream opens with an event id
-   * of its own, so that an agent that saw nothing on it yet can still resume where it left off.
-   */
-  private async openGetStream(legacy: LegacySession, request: Request): Promise<Response> {
-    const resumed = legacy.getStreamOpened || request.headers.has('last-event-id') ? request : withLastEventId(request, legacy.events.origin(GET_STREAM_ID));
-    const lastEventId = resumed.headers.get('last-event-id');
-    const resumePoint = legacy.events.resumePoint(GET_STREAM_ID);
-    const response = await legacy.transport.handleRequest(resumed);
-    if (response.status !== 200 || !response.body) return response;
-    legacy.getStreamOpened = true;
-    // A GET may resume a call's stream instead, whose events carry ids of their own. Clients before
-    // 2025-11-25 may not take an event without data (the SDK primes no stream for them either).
-    const resumesGetStream = lastEventId === null || legacy.events.streamOf(lastEventId) === GET_STREAM_ID;
-    const protocol = legacy.session.server.getNegotiatedProtocolVersion() ?? '';
-    return resumesGetStream && protocol >= FIRST_PROTOCOL_WITH_EMPTY_EVENTS ? withLeadingEventId(response, response.body, resumePoint) : response;
   }
 
   /**
@@ -154,25 +121,4 @@ export class McpEndpoint {
 /** The identity a session is bound to: the agent, never its address (which may change on reconnect). */
 function ownerOf(caller: CallerIdentity): string {
   return JSON.stringify([caller.auth, caller.id ?? '', caller.subject ?? '']);
-}
-
-function withLastEventId(request: Request, eventId: string): Request {
-  const headers = new Headers(request.headers);
-  headers.set('last-event-id', eventId);
-  return new Request(request, { headers });
-}
-
-/** The SSE response with an event that carries only an id (as the SDK primes its POST streams) in front. */
-function withLeadingEventId(response: Response, body: ReadableStream<Uint8Array>, eventId: string): Response {
-  const reader = body.getReader();
-  const stream = new ReadableStream<Uint8Array>({
-    start: (controller) => controller.enqueue(new TextEncoder().encode(`id: ${eventId}\ndata: \n\n`)),
-    pull: async (controller) => {
-      const { done, value } = await reader.read();
-      if (done) controller.close();
-      else controller.enqueue(value);
-    },
-    cancel: (reason) => reader.cancel(reason),
-  });
-  return new Response(stream, { status: response.status, statusText: response.statusText, headers: response.headers });
 }

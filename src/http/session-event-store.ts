@@ -1,4 +1,7 @@
-import type { EventId, EventStore, JSONRPCMessage, StreamId } from '@modelcontextprotocol/server';
+/** Which SSE stream of a session an event belongs to: a call's POST, or the GET stream. */
+export type StreamId = string;
+/** `<sequence>-<stream>`, what an agent sends back as Last-Event-ID. */
+export type EventId = string;
 
 /**
  * How much of its SSE traffic one 2025-11-25 session keeps for an agent that opens its GET stream
@@ -6,35 +9,42 @@ import type { EventId, EventStore, JSONRPCMessage, StreamId } from '@modelcontex
  */
 export const SESSION_EVENTS_KEPT = { messages: 256, characters: 1024 * 1024 } as const;
 
-/**
- * The SDK transport's id of the GET stream, on which it stores every message that belongs to no
- * request (WebStandardStreamableHTTPServerTransport's `_standaloneSseStreamId`).
- */
+/** The stream of every message that belongs to no call. */
 export const GET_STREAM_ID: StreamId = '_GET_stream';
 
 interface StoredEvent {
   sequence: number;
   streamId: StreamId;
-  message: JSONRPCMessage;
-  characters: number;
+  /** The message, as sent. */
+  json: string;
 }
 
 /**
  * The messages sent on one session's SSE streams, so that they can be sent again after a
- * Last-Event-ID (the SDK transport's resumability). Bounded by SESSION_EVENTS_KEPT, oldest dropped
+ * Last-Event-ID (Streamable HTTP's resumability). Bounded by SESSION_EVENTS_KEPT, oldest dropped
  * first; it lives as long as its session. An event id is `<sequence>-<stream>`: a resume point that
  * was already dropped still says where to go on from, and what remains after it is sent.
  */
-export class SessionEventStore implements EventStore {
+export class SessionEventStore {
   readonly #events: StoredEvent[] = [];
   #characters = 0;
   #sequence = 0;
 
-  storeEvent(streamId: StreamId, message: JSONRPCMessage): Promise<EventId> {
+  /** Keeps a message sent on a stream; its event id says where a resumed stream goes on from. */
+  keep(streamId: StreamId, json: string): EventId {
     this.#sequence += 1;
-    // The SDK's priming events ({}) only carry an id: there is nothing to send again.
-    if ('jsonrpc' in message) this.keep({ sequence: this.#sequence, streamId, message, characters: JSON.stringify(message).length });
-    return Promise.resolve(eventId(this.#sequence, streamId));
+    this.#events.push({ sequence: this.#sequence, streamId, json });
+    this.#characters += json.length;
+    while (this.#events.length > SESSION_EVENTS_KEPT.messages || this.#characters > SESSION_EVENTS_KEPT.characters) {
+      this.#characters -= this.#events.shift()!.json.length;
+    }
+    return eventId(this.#sequence, streamId);
+  }
+
+  /** A new id with nothing to send again: the event that opens a stream, so it can be resumed before its first message. */
+  mark(streamId: StreamId): EventId {
+    this.#sequence += 1;
+    return eventId(this.#sequence, streamId);
   }
 
   /** An id after which a stream goes on with whatever is stored next. */
@@ -52,24 +62,12 @@ export class SessionEventStore implements EventStore {
     return this.parse(id)?.streamId;
   }
 
-  getStreamIdForEventId(id: EventId): Promise<StreamId | undefined> {
-    return Promise.resolve(this.streamOf(id));
-  }
-
-  async replayEventsAfter(id: EventId, { send }: { send: (id: EventId, message: JSONRPCMessage) => Promise<void> }): Promise<StreamId> {
+  /** What was sent on the stream of `id` after it, oldest first; undefined for an id this session never issued. */
+  replayAfter(id: EventId): { streamId: StreamId; events: { id: EventId; json: string }[] } | undefined {
     const after = this.parse(id);
-    if (!after) throw new Error(`Last-Event-ID '${id}' was not issued by this session`);
+    if (!after) return undefined;
     const missed = this.#events.filter((event) => event.streamId === after.streamId && event.sequence > after.sequence);
-    for (const event of missed) await send(eventId(event.sequence, event.streamId), event.message);
-    return after.streamId;
-  }
-
-  private keep(event: StoredEvent): void {
-    this.#events.push(event);
-    this.#characters += event.characters;
-    while (this.#events.length > SESSION_EVENTS_KEPT.messages || this.#characters > SESSION_EVENTS_KEPT.characters) {
-      this.#characters -= this.#events.shift()!.characters;
-    }
+    return { streamId: after.streamId, events: missed.map((event) => ({ id: eventId(event.sequence, event.streamId), json: event.json })) };
   }
 
   private parse(id: EventId): { sequence: number; streamId: StreamId } | undefined {

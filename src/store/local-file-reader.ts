@@ -60,6 +60,17 @@ export class LocalFileReader {
     }
   }
 
+  /**
+   * A statement prepared once, run on this thread: for the small indexed lookup made on every
+   * request (a token's principal), where @libsql/client would prepare it again each time, ten times
+   * the cost of the lookup. Arguments are strings and numbers: the driver's synchronous API cannot
+   * bind a BLOB (see DESIGN.md), so bind hashes as hex and `unhex(?)` them in the SQL.
+   */
+  lookup(sql: string): (...args: (string | number)[]) => Record<string, unknown> | undefined {
+    const statement = this.#rows.prepare(sql);
+    return (...args) => statement.get(...args) as Record<string, unknown> | undefined;
+  }
+
   /** The first row of a query, computed off the main thread (the driver's `get` would block it). */
   async firstRow(statement: BackgroundQuery): Promise<Record<string, unknown> | undefined> {
     const prepared = (await this.#background.prepare(statement.sql)) as { all(...args: unknown[]): Promise<unknown[]> };

@@ -1,4 +1,5 @@
 import type { Client, InStatement } from '@libsql/client';
+import { bytesToHex } from '@noble/hashes/utils.js';
 import type { Entry } from '../ledger/entry.js';
 import { connectDatabase, DEFAULT_BUSY_TIMEOUT_MS, explainOpenFailure, isInMemoryUrl, localFilePathOf, redactUrl, StoreOpenError } from './database-connection.js';
 import type { DatabaseOptions } from './database-connection.js';
@@ -13,7 +14,7 @@ import type { ColumnMismatch, EntryQuery, StoredLeaf } from './entry-queries.js'
 import type { Principal } from '../auth/principal.js';
 import { LocalFileReader } from './local-file-reader.js';
 import { LocalFileWriter } from './local-file-writer.js';
-import { findPrincipalByTokenHash } from './principal-queries.js';
+import { findPrincipalByTokenHash, PRINCIPAL_BY_HEX_TOKEN_HASH, principalFromRow } from './principal-queries.js';
 import { applyMigrations, requireLedgerSchema } from './migrations.js';
 import { proveConsistency, proveInclusion } from './proof-queries.js';
 import { readStoredTiles, readTopTileLevel } from './tile-queries.js';
@@ -88,6 +89,7 @@ class LibsqlStore implements Store {
   readonly #appenders = new Map<string, Promise<EntryAppender>>();
   #localReader: LocalFileReader | undefined | null = null;
   #localWriter: Promise<LocalFileWriter> | undefined;
+  #principalLookup: ((tokenHashHex: string) => Record<string, unknown> | undefined) | undefined;
 
   constructor(client: Client, options: StoreOptions) {
     this.#client = client;
@@ -165,8 +167,11 @@ class LibsqlStore implements Store {
     return readTopTileLevel(this.#client, log);
   }
 
-  principalByTokenHash(tokenHash: Uint8Array): Promise<Principal | undefined> {
-    return findPrincipalByTokenHash(this.#client, tokenHash);
+  async principalByTokenHash(tokenHash: Uint8Array): Promise<Principal | undefined> {
+    const reader = this.#fileReader();
+    if (reader === undefined) return findPrincipalByTokenHash(this.#client, tokenHash);
+    this.#principalLookup ??= reader.lookup(PRINCIPAL_BY_HEX_TOKEN_HASH);
+    return principalFromRow(this.#principalLookup(bytesToHex(tokenHash)));
   }
 
   async close(): Promise<void> {

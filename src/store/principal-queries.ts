@@ -29,7 +29,13 @@ export async function listPrincipals(client: Client): Promise<PrincipalRecord[]>
 /** One indexed lookup (principals_by_token_hash): what the principal directory asks per request. */
 export async function findPrincipalByTokenHash(client: Client, tokenHash: Uint8Array): Promise<Principal | undefined> {
   const result = await client.execute({ sql: 'SELECT name, role, status FROM principals WHERE token_hash = ?', args: [tokenHash] });
-  const row = result.rows[0];
+  return principalFromRow(result.rows[0]);
+}
+
+/** The same lookup with the hash bound as hex, for a statement prepared once (see LocalFileReader.lookup). */
+export const PRINCIPAL_BY_HEX_TOKEN_HASH = 'SELECT name, role, status FROM principals WHERE token_hash = unhex(?)';
+
+export function principalFromRow(row: Record<string, unknown> | undefined): Principal | undefined {
   return row === undefined ? undefined : parseRow(PrincipalSchema, row);
 }
 
