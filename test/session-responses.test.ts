@@ -69,14 +69,15 @@ function callTool(session: string, id: number, name: string, args: Record<string
 
 /** Reads SSE events until `enough` says so (or the stream ends). */
 async function readEvents(body: ReadableStream<Uint8Array>, enough: (events: SseEvent[]) => boolean): Promise<SseEvent[]> {
-  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
   const events: SseEvent[] = [];
   let buffer = '';
   try {
     while (!enough(events)) {
       const { done, value } = await reader.read();
       if (done) break;
-      buffer += value;
+      buffer += decoder.decode(value, { stream: true });
       let end: number;
       while ((end = buffer.indexOf('\n\n')) >= 0) {
         const block = buffer.slice(0, end);
