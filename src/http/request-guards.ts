@@ -36,10 +36,19 @@ export function hostAndOriginGuard(options: HostGuardOptions): MiddlewareHandler
 }
 
 export function requestBodyLimit(maxBytes: number): MiddlewareHandler {
-  return bodyLimit({
-    maxSize: maxBytes,
-    onError: () => jsonRpcErrorResponse(413, -32600, `request body is larger than ${maxBytes} bytes (listen.maxBodyBytes)`),
-  });
+  const tooLarge = (): Response => jsonRpcErrorResponse(413, -32600, `request body is larger than ${maxBytes} bytes (listen.maxBodyBytes)`);
+  const readWithLimit = bodyLimit({ maxSize: maxBytes, onError: tooLarge });
+  return async (c, next) => {
+    // A declared length is checked without touching the body (the HTTP parser holds the body to it),
+    // so that on Node the body is read later straight from the socket, without a web stream.
+    const declared = c.req.header('content-length');
+    if (declared !== undefined && c.req.header('transfer-encoding') === undefined) {
+      if (Number(declared) > maxBytes) return tooLarge();
+      await next();
+      return;
+    }
+    return readWithLimit(c, next);
+  };
 }
 
 function hostnameOf(host: string): string | undefined {

@@ -303,9 +303,9 @@ export class SessionTransport implements Transport {
 async function parseMessages(request: Request, maxBodyBytes: number): Promise<JSONRPCMessage[] | Response> {
   let raw: unknown;
   try {
-    const body = await readRequestBody(request, maxBodyBytes);
-    if (body.tooLarge) return jsonRpcErrorResponse(413, -32000, `Payload Too Large: Request body must not exceed ${maxBodyBytes} bytes`);
-    raw = JSON.parse(body.text);
+    const text = await readBody(request, maxBodyBytes);
+    if (text === undefined) return jsonRpcErrorResponse(413, -32000, `Payload Too Large: Request body must not exceed ${maxBodyBytes} bytes`);
+    raw = JSON.parse(text);
   } catch {
     return jsonRpcErrorResponse(400, -32700, 'Parse error: Invalid JSON');
   }
@@ -317,4 +317,18 @@ async function parseMessages(request: Request, maxBodyBytes: number): Promise<JS
   } catch {
     return jsonRpcErrorResponse(400, -32700, 'Parse error: Invalid JSON-RPC message');
   }
+}
+
+/**
+ * The body as text, or undefined when it is larger than allowed. A body of declared length is read
+ * whole (on Node, @hono/node-server then reads it straight from the socket, much cheaper than
+ * through a web stream); one without is read as a stream, stopping at the limit.
+ */
+async function readBody(request: Request, maxBodyBytes: number): Promise<string | undefined> {
+  const declared = request.headers.get('content-length');
+  if (declared === null || request.headers.has('transfer-encoding')) {
+    const body = await readRequestBody(request, maxBodyBytes);
+    return body.tooLarge ? undefined : body.text;
+  }
+  return Number(declared) > maxBodyBytes ? undefined : request.text();
 }
