@@ -17,7 +17,7 @@ import { descendants } from './process-tree.mjs';
 
 const require = createRequire(import.meta.url);
 const here = dirname(fileURLToPath(import.meta.url));
-const AGENTTRAIL_BIN = join(here, '../dist/node.js');
+export const AGENTTRAIL_BIN = join(here, '../dist/node.js');
 const ECHO_HTTP_SERVER = join(here, 'fixtures/echo-http-server.mjs');
 const START_TIMEOUT_MS = 20_000;
 
