@@ -13,7 +13,7 @@ import { summariseCpuProfile } from './cpu-profile-summary.mjs';
 import { silenceAbortListenerWarnings } from './known-warnings.mjs';
 import { auditDatabase, callEcho } from './peers.mjs';
 import { threadCpuSeconds } from './process-tree.mjs';
-import { everythingStdio, httpClient, startEchoServer, startServe } from './scenarios.mjs';
+import { httpClient, startServeInFrontOf } from './scenarios.mjs';
 
 silenceAbortListenerWarnings();
 const { values: options } = parseArgs({
@@ -24,7 +24,6 @@ const { values: options } = parseArgs({
     top: { type: 'string', default: '20' },
   },
 });
-if (!['http', 'stdio'].includes(options.upstream)) throw new Error(`--upstream must be http or stdio, not '${options.upstream}'`);
 const seconds = Number(options.seconds);
 const concurrency = Number(options.concurrency);
 
@@ -33,19 +32,8 @@ const folder = await mkdtemp(join(tmpdir(), 'agenttrail-bench-profile-'));
 const profileDir = join(folder, 'profile');
 const stops = [];
 try {
-  let servers;
-  let tool;
-  if (options.upstream === 'http') {
-    const echo = await startEchoServer();
-    stops.push(() => echo.server.stop());
-    servers = { echo: { url: echo.url } };
-    tool = 'echo__echo';
-  } else {
-    servers = { everything: everythingStdio() };
-    tool = 'everything__echo';
-  }
-  const { gateway, url, db, token } = await startServe(folder, servers, { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] });
-  stops.unshift(() => gateway.stop());
+  const { gateway, url, db, token, tool, stop } = await startServeInFrontOf(options.upstream, folder, { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] });
+  stops.unshift(stop);
   const client = await httpClient(url, token);
   stops.unshift(() => client.close());
   const scenario = { label: `agenttrail serve → ${options.upstream}`, tool, client, callsMade: 0 };

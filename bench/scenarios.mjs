@@ -164,6 +164,27 @@ export async function startServe(folder, servers, { nodeFlags = [] } = {}) {
 }
 
 /**
+ * `agenttrail serve` in front of one upstream, as the profile and the soak drive it: `http` is the
+ * bench's echo server, `stdio` is server-everything. `tool` is the echo tool's name through serve;
+ * `stop()` ends serve and the upstream.
+ */
+export async function startServeInFrontOf(upstream, folder, { nodeFlags = [] } = {}) {
+  if (upstream === 'stdio') {
+    const served = await startServe(folder, { everything: everythingStdio() }, { nodeFlags });
+    return { ...served, tool: 'everything__echo', stop: () => served.gateway.stop() };
+  }
+  if (upstream !== 'http') throw new Error(`--upstream must be http or stdio, not '${upstream}'`);
+  const echo = await startEchoServer();
+  try {
+    const served = await startServe(folder, { echo: { url: echo.url } }, { nodeFlags });
+    return { ...served, tool: 'echo__echo', stop: async () => { await served.gateway.stop(); await echo.server.stop(); } };
+  } catch (error) {
+    await echo.server.stop();
+    throw error;
+  }
+}
+
+/**
  * Starts every process and connects one client per scenario; `stop()` ends them all, once (the
  * files stay), `removeFiles()` deletes the temporary folder.
  * A scenario is `{ id, label, kind, upstream, tool, client, gatewayPid, upstreamPids(), db }`:

@@ -13,7 +13,7 @@ import { parseArgs, promisify } from 'node:util';
 import { silenceAbortListenerWarnings } from './known-warnings.mjs';
 import { auditDatabase, callEcho } from './peers.mjs';
 import { residentBytes } from './process-tree.mjs';
-import { AGENTTRAIL_BIN, everythingStdio, httpClient, startEchoServer, startServe } from './scenarios.mjs';
+import { AGENTTRAIL_BIN, httpClient, startServeInFrontOf } from './scenarios.mjs';
 
 silenceAbortListenerWarnings();
 const { values: options } = parseArgs({
@@ -24,7 +24,6 @@ const { values: options } = parseArgs({
     upstream: { type: 'string', default: 'stdio' },
   },
 });
-if (!['http', 'stdio'].includes(options.upstream)) throw new Error(`--upstream must be http or stdio, not '${options.upstream}'`);
 const totalCalls = Number(options.calls);
 const concurrency = Number(options.concurrency);
 const windowCalls = Number(options.every);
@@ -37,19 +36,8 @@ const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(
 const folder = await mkdtemp(join(tmpdir(), 'agenttrail-bench-soak-'));
 const stops = [];
 try {
-  let servers;
-  let tool;
-  if (options.upstream === 'http') {
-    const echo = await startEchoServer();
-    stops.push(() => echo.server.stop());
-    servers = { echo: { url: echo.url } };
-    tool = 'echo__echo';
-  } else {
-    servers = { everything: everythingStdio() };
-    tool = 'everything__echo';
-  }
-  const { gateway, url, db, token } = await startServe(folder, servers);
-  stops.unshift(() => gateway.stop());
+  const { gateway, url, db, token, tool, stop } = await startServeInFrontOf(options.upstream, folder);
+  stops.unshift(stop);
   const client = await httpClient(url, token);
   stops.unshift(() => client.close());
   const scenario = { label: `agenttrail serve → ${options.upstream}`, tool, client };
