@@ -19,7 +19,7 @@ export class CanonicalJsonError extends Error {
  * property is omitted, as in JSON, so optional fields may be spelled out as undefined.
  */
 export function canonicalBytes(value: unknown): Uint8Array {
-  assertJsonValue(value, '$', new Set());
+  assertJsonValue(value, [], new Set());
   let text: string | undefined;
   try {
     text = canonicalize(value);
@@ -42,47 +42,64 @@ export function sha256Hex(bytes: Uint8Array): string {
   return bytesToHex(sha256(bytes));
 }
 
-function assertJsonValue(value: unknown, path: string, ancestors: Set<object>): void {
+/**
+ * Throws CanonicalJsonError for anything without a JSON form. `path` holds the keys and positions
+ * down to `value`, turned into text only for the error: building it for every member cost more than
+ * the check itself.
+ */
+function assertJsonValue(value: unknown, path: (string | number)[], ancestors: Set<object>): void {
   switch (typeof value) {
     case 'string':
     case 'boolean':
       return;
     case 'number':
       if (!Number.isFinite(value)) {
-        throw new CanonicalJsonError(path, `${value} is not a JSON number`);
+        throw new CanonicalJsonError(formatPath(path), `${value} is not a JSON number`);
       }
       return;
     case 'undefined':
-      throw new CanonicalJsonError(path, 'undefined is not a JSON value');
+      throw new CanonicalJsonError(formatPath(path), 'undefined is not a JSON value');
     case 'bigint':
-      throw new CanonicalJsonError(path, 'BigInt is not a JSON value (convert it to a number or string first)');
+      throw new CanonicalJsonError(formatPath(path), 'BigInt is not a JSON value (convert it to a number or string first)');
     case 'symbol':
     case 'function':
-      throw new CanonicalJsonError(path, `a ${typeof value} is not a JSON value`);
+      throw new CanonicalJsonError(formatPath(path), `a ${typeof value} is not a JSON value`);
     case 'object':
       break;
   }
   if (value === null) return;
   if (ancestors.has(value)) {
-    throw new CanonicalJsonError(path, 'the value contains a circular reference');
+    throw new CanonicalJsonError(formatPath(path), 'the value contains a circular reference');
   }
   ancestors.add(value);
   if (Array.isArray(value)) {
-    value.forEach((item: unknown, position) => assertJsonValue(item, `${path}[${position}]`, ancestors));
+    for (let position = 0; position < value.length; position++) {
+      path.push(position);
+      assertJsonValue(value[position], path, ancestors);
+      path.pop();
+    }
   } else {
     const prototype: unknown = Object.getPrototypeOf(value);
     if (prototype !== Object.prototype && prototype !== null) {
       const kind = (value as { constructor?: { name?: string } }).constructor?.name ?? 'object';
-      throw new CanonicalJsonError(path, `a ${kind} is not a plain JSON object`);
+      throw new CanonicalJsonError(formatPath(path), `a ${kind} is not a plain JSON object`);
     }
-    for (const [key, member] of Object.entries(value)) {
+    for (const key of Object.keys(value)) {
+      const member = (value as Record<string, unknown>)[key];
       if (member === undefined) continue;
-      assertJsonValue(member, `${path}${memberPath(key)}`, ancestors);
+      path.push(key);
+      assertJsonValue(member, path, ancestors);
+      path.pop();
     }
   }
   ancestors.delete(value);
 }
 
-function memberPath(key: string): string {
-  return /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+function formatPath(path: readonly (string | number)[]): string {
+  let text = '$';
+  for (const step of path) {
+    if (typeof step === 'number') text += `[${step}]`;
+    else text += /^[A-Za-z_$][\w$]*$/.test(step) ? `.${step}` : `[${JSON.stringify(step)}]`;
+  }
+  return text;
 }
