@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import type { GatewayConfig, ServerConfig } from '../config/config-schema.js';
 import { readCredentialValues } from '../credentials/credential-sources.js';
 import { delegateCredentials } from '../credentials/delegated-credentials.js';
@@ -10,18 +11,22 @@ import type { AuditDatabase } from './audit-database.js';
 import { loadOrCreateGatewayKey, resolveKeyPath } from './gateway-key.js';
 import { loadOrCreateLogSecret, resolveLogSecretPath } from './log-secret.js';
 import { nodeSecretReader } from './node-secret-reader.js';
+import { PolicyWatch } from './policy-watch.js';
 
 export interface AuditedGateway {
   readonly gateway: Gateway;
   readonly database: AuditDatabase;
   /** Removes the secrets the log would not hold from a line bound for the operator's terminal. */
   readonly redactText: (text: string) => string;
+  /** Stops reloading the policies (config `policies`), once a reload in progress is recorded. */
+  readonly closePolicies: () => Promise<void>;
 }
 
 /**
  * What serve and wrap share: the signing key and log secret (created on first run), the log's
- * writer, the credentials read and put into the upstreams they are for, and a gateway whose every
- * entry is recorded with secrets redacted.
+ * writer, the credentials read and put into the upstreams they are for, the policies (loaded
+ * before anything else, so that a broken policy stops the start, and then kept in step with their
+ * folder), and a gateway whose every entry is recorded with secrets redacted.
  */
 export async function openAuditedGateway(
   config: GatewayConfig,
@@ -30,6 +35,7 @@ export async function openAuditedGateway(
   env: NodeJS.ProcessEnv,
   options: Pick<GatewayOptions, 'prefixNames'> & { onStderrLine: (server: string, line: string) => void },
 ): Promise<AuditedGateway> {
+  const policies = config.policies === undefined ? undefined : await PolicyWatch.load(config.policies, (line) => process.stderr.write(`${line}\n`));
   const keyPath = resolveKeyPath(flags.key, config.log.key, env);
   const signer = await loadOrCreateGatewayKey(keyPath, config.log.origin);
   const logSecret = await loadOrCreateLogSecret(resolveLogSecretPath(config.log.secret, keyPath));
@@ -49,6 +55,14 @@ export async function openAuditedGateway(
     ...(options.prefixNames === undefined ? {} : { prefixNames: options.prefixNames }),
     sink: redactingSink(database.appender, redactor),
     onStderrLine: (server, line) => options.onStderrLine(server, redactText(line)),
+    ...(policies ? { policy: policies.gate } : {}),
   });
-  return { gateway, database, redactText };
+  try {
+    // Policy loads and rejections are a session of their own in the log, made by whoever runs the gateway.
+    await policies?.start((kind, payload) => gateway.recorder.event({ session: 'policies', agent: { transport: 'cli', user: userInfo().username } }, kind, payload));
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  return { gateway, database, redactText, closePolicies: async () => policies?.close() };
 }

@@ -293,6 +293,22 @@ export const authConfigSchema = z
   .prefault({})
   .describe('How agents on the HTTP endpoint prove who they are: a token from agenttrail agents add, or an OAuth access token.');
 
+export const policiesConfigSchema = z
+  .strictObject({
+    dir: z
+      .string()
+      .min(1, 'expected a folder path')
+      .default('policies')
+      .describe("Folder of policy files (*.yaml, *.yml), read in file-name order; relative to this file's folder. Reloaded when its files change."),
+    default: z
+      .enum(['allow', 'deny'], 'expected "allow" or "deny"')
+      // Whoever writes policies wants the gateway to refuse what they did not foresee: a misspelt
+      // tool name in an allow rule then refuses a call instead of letting everything through.
+      .default('deny')
+      .describe('What happens to a call that no rule matches. Default deny.'),
+  })
+  .describe('Policies that allow, deny, rate-limit or hold calls for approval. Without this section every call is forwarded.');
+
 const configShape = {
   log: logConfigSchema,
   listen: listenConfigSchema,
@@ -307,6 +323,7 @@ const configShape = {
     .default({})
     .describe('Secrets handed to upstream servers (in a header or an environment variable), recorded by fingerprint only.'),
   redaction: redactionConfigSchema,
+  policies: policiesConfigSchema.optional(),
 };
 
 // A server name must not contain the separator, or a prefixed name would split ambiguously.
@@ -386,6 +403,7 @@ export type CredentialConfig = z.infer<typeof credentialConfigSchema>;
 export type CredentialSource = z.infer<typeof credentialSourceSchema>;
 export type RedactionConfig = z.infer<typeof redactionConfigSchema>;
 export type AuthConfig = z.infer<typeof authConfigSchema>;
+export type PoliciesConfig = z.infer<typeof policiesConfigSchema>;
 
 /** The configuration used when there is no config file: every default, no servers. */
 export function defaultConfig(): GatewayConfig {

@@ -41,6 +41,7 @@ export class AgentSession implements UpstreamBridge {
       upstreamsFor: () => Promise.resolve(this.upstreams()),
       identityFor: () => this.identity,
       whileCalling: (server, ctx, run) => this.whileCalling(server, ctx, run),
+      ...(gateway.policy ? { policy: gateway.policy } : {}),
     });
     this.server.oninitialized = () => void this.start();
     // The agent's roots changed: upstreams that were given its roots ask for them again.

@@ -32,12 +32,23 @@ export interface RecordedCall {
   direction?: 'agent' | 'server';
   /** The agent's cancellation of this request: the SDK reports an abort as a timeout or a closed connection. */
   signal?: AbortSignal;
+  /** The policy's say on this call, asked just before the request is recorded. */
+  decide?: () => Promise<CallDecision>;
+}
+
+/** What a policy decided about a call, for the recorder to log and enforce. */
+export interface CallDecision {
+  /** The payload of the `policy.decision` entry, written in the same group commit as the request. */
+  readonly payload: Record<string, unknown>;
+  /** Present when the call must not go upstream: what the agent gets instead (a result, or a throw). */
+  readonly refusal?: () => Promise<unknown>;
 }
 
 /**
  * Write-ahead recording of one exchange: the request entry is durable before `run` starts, so a
  * crash can lose a reply but never the fact that a call was made. If the request entry cannot be
- * written the call is refused (fail-closed) and `run` never starts.
+ * written the call is refused (fail-closed) and `run` never starts. A call that the policy refuses
+ * is recorded with its decision and never runs: its outcome is `refused`.
  */
 export class CallRecorder {
   constructor(
@@ -58,18 +69,22 @@ export class CallRecorder {
       ...(call.tool === undefined ? {} : { tool: call.tool }),
       ...(call.name === undefined ? {} : { name: call.name }),
     };
+    const decision = await call.decide?.();
+    const refusal = decision?.refusal;
+    const argsHash = canonicalHash(call.args ?? {});
     const time = this.now().toISOString();
-    // One group commit holds the request and the credentials it will carry upstream.
+    // One group commit holds the request, the policy's decision and the credentials it will carry upstream.
     await Promise.all([
       this.appendOr('call refused:', {
         v: 1,
         time,
         kind: call.family === 'tool' ? 'tool.call' : 'mcp.request',
         ...common,
-        argsHash: canonicalHash(call.args ?? {}),
+        argsHash,
         payload: { ...(call.direction === 'server' ? { direction: 'server' } : {}), params: call.payload ?? {} },
       }),
-      ...this.delegatedTo(call).map((credential) =>
+      ...(decision === undefined ? [] : [this.appendOr('call refused:', { v: 1, time, kind: 'policy.decision', ...common, argsHash, payload: decision.payload })]),
+      ...(refusal === undefined ? this.delegatedTo(call) : []).map((credential) =>
         this.appendOr('call refused:', { v: 1, time, kind: 'credential.delegated', ...common, payload: { credential } }),
       ),
     ]);
@@ -77,13 +92,14 @@ export class CallRecorder {
     let outcome: EntryOutcome = 'ok';
     let payload: unknown;
     try {
-      const result = await run();
-      if (isToolErrorResult(result)) outcome = 'error';
+      const result = (await (refusal ?? run)()) as T;
+      if (refusal !== undefined) outcome = 'refused';
+      else if (isToolErrorResult(result)) outcome = 'error';
       payload = { result };
       return result;
     } catch (error) {
       const cancelled = call.signal?.aborted === true;
-      outcome = cancelled ? 'cancelled' : outcomeOf(error);
+      outcome = refusal !== undefined ? 'refused' : cancelled ? 'cancelled' : outcomeOf(error);
       // The SDK's error for an aborted call speaks of a timeout or a closed connection; the reviewer reads why it ended.
       payload = { error: cancelled ? { message: `cancelled by the agent (${String(call.signal?.reason)})` } : describeError(error) };
       throw error;

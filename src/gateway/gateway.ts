@@ -14,6 +14,7 @@ import type { ServerConfig } from '../config/config-schema.js';
 import type { DelegatedCredential } from '../credentials/delegated-credentials.js';
 import { canonicalHash } from '../ledger/canonical-json.js';
 import type { AgentIdentity } from '../ledger/entry.js';
+import type { PolicyGate } from '../policy/policy-gate.js';
 import { AGENTTRAIL_VERSION } from '../version.js';
 import { AgentSession } from './agent-session.js';
 import { answerableCapabilities } from './answerable-capabilities.js';
@@ -35,6 +36,8 @@ export interface GatewayOptions {
   sink: EntrySink;
   /** Per upstream server, the credentials configured into it (see src/credentials). */
   delegations?: ReadonlyMap<string, readonly DelegatedCredential[]>;
+  /** Decides each tool call and resource read (see src/policy); none: every call goes upstream. */
+  policy?: PolicyGate;
   /**
    * Where an upstream's diagnostics go (the operator's terminal), never into the agent's stream: its
    * stderr, and lines on its stdout that are no messages, marked `(on stdout)`.
@@ -50,6 +53,7 @@ export class Gateway {
   readonly serverInfo: Implementation = { name: 'agenttrail', version: AGENTTRAIL_VERSION };
   readonly names: QualifiedNames;
   readonly recorder: CallRecorder;
+  readonly policy: PolicyGate | undefined;
   /** Called with list_changed and resource updates from the upstreams that serve stateless requests. */
   onStatelessNotification: (notification: Notification) => void = () => undefined;
   readonly #sessions = new Set<AgentSession>();
@@ -67,6 +71,7 @@ export class Gateway {
   constructor(private readonly options: GatewayOptions) {
     this.names = new QualifiedNames(options.separator, [...options.servers.keys()], options.prefixNames ?? true);
     this.recorder = new CallRecorder(options.sink, options.delegations);
+    this.policy = options.policy;
   }
 
   openSession(sessionId: string, agent: AgentIdentity): AgentSession {
@@ -100,6 +105,7 @@ export class Gateway {
       upstreamsFor: (ctx) => Promise.resolve(this.statelessUpstreams(answerableCapabilitiesOf(ctx))),
       identityFor: (ctx) => statelessIdentity(transportAgent, ctx, session),
       upstreamEnvelope: upstreamEnvelopeOf,
+      ...(this.policy ? { policy: this.policy } : {}),
       interactive: {
         states: this.#roundStates,
         rounds: this.#inputRounds,
