@@ -10,6 +10,7 @@ Usage:
   agenttrail keys  init | show | rotate [--key FILE] [--origin NAME] [--config FILE] [--db URL]
   agenttrail agents add NAME [--role ROLE] | list | suspend NAME | resume NAME | revoke NAME | rotate NAME
                    [--db URL] [--config FILE] [--key FILE] [--json]
+  agenttrail policy check [DIR] | test [DIR] [--config FILE] [--default allow|deny] [--db URL] [--log ORIGIN] [--json]
   agenttrail <command> --help
   agenttrail --version
 
@@ -23,9 +24,11 @@ Commands:
   keys    Create, show or rotate the key that signs the log's checkpoints.
   agents  Give agents, reviewers, approvers and admins their tokens; suspend, resume, revoke or
           rotate them. Every change is a ledger entry.
+  policy  Check policy files and say what each rule does, or replay the recorded calls against
+          them to see which would be decided differently.
 
-Exit codes: 0 success, 1 verification failed, 2 usage, config or I/O error (a one-line reason
-on stderr).
+Exit codes: 0 success, 1 verification failed (policy test: some call would be decided
+differently), 2 usage, config or I/O error (a one-line reason on stderr).
 `;
 
 const DB_OPTION = `  --db URL          The audit database: file:PATH, http(s)://, libsql://. Default: $AGENTTRAIL_DB,
@@ -186,4 +189,35 @@ ${KEY_OPTION}
 
 Exit codes: 0 done, 2 usage, config or I/O error, or a change that does not apply (an unknown
 name, a revoked principal), with a one-line reason on stderr.
+`;
+
+export const POLICY_HELP = `Usage: agenttrail policy check [DIR] [--config FILE] [--default allow|deny] [--json]
+       agenttrail policy test  [DIR] [--config FILE] [--default allow|deny] [--db URL] [--log ORIGIN] [--json]
+
+Policy files (*.yaml, *.yml in a folder, applied in file-name order) decide each tool call and
+resource read: allow, deny (with a reason the agent reads), require_approval or limit. See
+policies/README.md for the rules and their CEL conditions.
+
+  check   Validate every file (problems are listed as FILE:LINE:COL: FIELD: REASON) and say what
+          each rule does, in order, with the policy version (SHA-256 of the files).
+  test    Decide the calls recorded in the log again with these files, in log order and on the
+          log's clock (so rate limits count as they would have), and list the calls that would be
+          decided differently: a table, or with --json one document {log, policyVersion, calls,
+          differences}. Calls recorded without a policy count as allowed. Arguments are the
+          recorded ones, so a condition on a secret the log redacted sees the redaction marker.
+
+DIR defaults to the config's policies.dir, else ./policies.
+
+Options:
+  --config FILE     A config file to take policies.dir, policies.default, log.db and log.origin from.
+  --default D       What a call that no rule matches gets: allow or deny. Default: the config's
+                    policies.default, else deny.
+${DB_OPTION}
+  --log ORIGIN      The log to replay (test). Default: the config's log.origin, else the database's
+                    only log.
+  --json            Print one JSON document.
+  -h, --help        Show this help.
+
+Exit codes: 0 valid (test: every call decided as recorded), 1 (test) some calls would be decided
+differently, 2 invalid policy files, usage or I/O error.
 `;
