@@ -93,7 +93,8 @@ export class PolicyWatch {
       await record('policy.loaded', loadedPayload(this.config, policy, sources));
       this.gate.replace(policy);
       this.#rejectedVersion = undefined;
-      this.report(`agenttrail: policy ${version.slice(0, 12)} loaded from ${this.config.dir} (${policy.rules.length} rules)`);
+      const rules = policy.rules.length;
+      this.report(`agenttrail: policy ${version.slice(0, 12)} loaded from ${this.config.dir} (${rules} rule${rules === 1 ? '' : 's'})`);
     } catch (error) {
       if (!(error instanceof ConfigError)) {
         this.report(`agenttrail: policy change not applied; the policy in force stays: ${error instanceof Error ? error.message : String(error)}`);
