@@ -10,6 +10,7 @@ import { readPolicyFolder } from '../src/cli/policy-folder.js';
 import { ConfigError } from '../src/config/config-error.js';
 import { parseConfig } from '../src/config/parse-config.js';
 import type { AgentIdentity } from '../src/ledger/entry.js';
+import { generateSignerKey, parseSignerKey } from '../src/ledger/note-keys.js';
 import { CallBudgets } from '../src/policy/call-budgets.js';
 import { isWithinFolder } from '../src/policy/folder-containment.js';
 import { decidePolicy } from '../src/policy/policy-decision.js';
@@ -104,6 +105,24 @@ describe('a policy file with mistakes', () => {
 
   it('reports YAML syntax errors with their position', () => {
     expect(problemsOf({ 'a.yaml': 'rules:\n  - id: x\n    action: [allow\n' })[0]).toMatch(/^policies\/a\.yaml:4:1: : invalid YAML: /);
+  });
+});
+
+describe('rules that hold calls for approval', () => {
+  const held = `rules:
+  - id: two-person
+    action: require_approval
+    approval: { approvers: [security, audit], count: 3 }
+`;
+  it('must ask for groups that approvers of the config are in, and no more approvers than they have', () => {
+    const groups = new Map([['security', new Set(['alice', 'bob'])]]);
+    const compile = (approverGroups: Map<string, Set<string>>) => () =>
+      compilePolicySet([{ name: 'a.yaml', location: 'policies/a.yaml', bytes: encoder.encode(held) }], 'deny', approverGroups);
+    expect(compile(groups)).toThrow('policies/a.yaml:4:39: rules[0].approval.approvers[1]: no approver is in group "audit" (config approvers: security)');
+    groups.set('audit', new Set(['bob']));
+    expect(compile(groups)).toThrow('policies/a.yaml:4:47: rules[0].approval.count: asks for 3 different approvers, but security, audit have only 2');
+    groups.set('audit', new Set(['carol']));
+    expect(compile(groups)().rules).toHaveLength(1);
   });
 });
 
@@ -266,6 +285,17 @@ describe('editor support', () => {
 });
 
 describe('the config', () => {
+  it('registers approvers by verifier key, one key per person', () => {
+    const key = parseSignerKey(generateSignerKey('alice')).verifierKey;
+    const servers = 'servers:\n  s: { command: node }\n';
+    const config = parseConfig(`${servers}approvers:\n  alice: { key: "${key}", groups: [security] }\n`, 'agenttrail.yaml', {});
+    expect(config.approvers).toEqual({ alice: { key, groups: ['security'], identities: [] } });
+    expect(() => parseConfig(`${servers}approvers:\n  alice: { key: "${key}", groups: [security] }\n  al: { key: "${key}", groups: [ops] }\n`, 'agenttrail.yaml', {})).toThrow(
+      'agenttrail.yaml:5:9: approvers.al.key: is also the key of approver "alice"; each person has a key of their own',
+    );
+    expect(() => parseConfig(`${servers}approvers:\n  bob: { key: "bob+00", groups: [security] }\n`, 'agenttrail.yaml', {})).toThrow(/^agenttrail\.yaml:4:10: approvers\.bob\.key: expected a verifier key \(agenttrail keys show --key THEIR_KEY\): /);
+  });
+
   it('has no policies unless it says so, and a policies section without a default denies', () => {
     const servers = 'servers:\n  s: { command: node }\n';
     expect(parseConfig(servers, 'agenttrail.yaml', {}).policies).toBeUndefined();

@@ -175,14 +175,14 @@ describe('a gateway with policies', () => {
     expect(textOf(await agent.client.callTool({ name: 'everything__echo', arguments: { message: 'no secret here' } }))).toBe('Echo: no secret here');
   });
 
-  it('holds a destructive tool for approval (refused while approvals are not available), writing nothing', async () => {
+  it('holds a destructive tool for approval, and refuses it where no approvers are configured, writing nothing', async () => {
     const agent = await connect();
     const inside = join(workFolder, 'held.txt');
     const result = (await agent.client.callTool({ name: 'files__write_file', arguments: { path: inside, content: 'held' } })) as ToolResult;
     expect(result.isError).toBe(true);
     expect(textOf(result)).toBe(
       'AgentTrail policy holds this call for human approval (rule "destructive-waits" needs the approval of 2 different approvers from security), ' +
-        'but this gateway cannot take approvals yet, so the call was not made.',
+        'but this gateway has no approvers, so the call was not made.',
     );
     expect(existsSync(inside)).toBe(false);
     const entries = await waitForEntries(() => gateway.entries(), (all) => all.some((entry) => entry.kind === 'policy.decision' && (entry.payload as { outcome?: string }).outcome === 'require_approval'));

@@ -1,11 +1,12 @@
 import { z } from 'zod';
+import { ApproverRegistry } from '../approvals/approver-registry.js';
 import { ConfigError, formatConfigIssue } from '../config/config-error.js';
 import { loadConfigFile } from '../config/load-config-file.js';
 import type { Entry } from '../ledger/entry.js';
 import { replayPolicy } from '../policy/policy-replay.js';
 import type { PolicyReplay, ReplayDecision } from '../policy/policy-replay.js';
 import { compilePolicySet } from '../policy/policy-set.js';
-import type { DefaultOutcome, PolicySet } from '../policy/policy-set.js';
+import type { ApproverGroups, DefaultOutcome, PolicySet } from '../policy/policy-set.js';
 import { explainPolicy } from '../policy/rule-explanation.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/open-store.js';
@@ -37,7 +38,8 @@ export async function runPolicy(positionals: readonly string[], options: PolicyO
   const config = options.config === undefined ? undefined : (await loadConfigFile(options.config, env, { requireServers: false })).config;
   const folder = dir ?? config?.policies?.dir ?? 'policies';
   const defaultOutcome = options.default ?? config?.policies?.default ?? 'deny';
-  const policy = await compileOrReport(folder, defaultOutcome, options.json);
+  const approverGroups = config?.approvers === undefined ? undefined : new ApproverRegistry(config.approvers).groups;
+  const policy = await compileOrReport(folder, defaultOutcome, approverGroups, options.json);
   if (policy === undefined) return EXIT_INVALID;
   if (action === 'check') {
     printCheck(policy, folder, options.json);
@@ -49,9 +51,9 @@ export async function runPolicy(positionals: readonly string[], options: PolicyO
 }
 
 /** The compiled folder, or undefined once every problem is printed (file:line:col: path: reason). */
-async function compileOrReport(folder: string, defaultOutcome: DefaultOutcome, json: boolean): Promise<PolicySet | undefined> {
+async function compileOrReport(folder: string, defaultOutcome: DefaultOutcome, approverGroups: ApproverGroups | undefined, json: boolean): Promise<PolicySet | undefined> {
   try {
-    return compilePolicySet(await readPolicyFolder(folder), defaultOutcome);
+    return compilePolicySet(await readPolicyFolder(folder), defaultOutcome, approverGroups);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     const problems = error.issues.length > 0 ? error.issues.map(formatConfigIssue) : [error.message];

@@ -3,7 +3,7 @@ import type { FSWatcher } from 'node:fs';
 import { ConfigError, formatConfigIssue } from '../config/config-error.js';
 import type { PoliciesConfig } from '../config/config-schema.js';
 import { compilePolicySet } from '../policy/policy-set.js';
-import type { PolicySet } from '../policy/policy-set.js';
+import type { ApproverGroups, PolicySet } from '../policy/policy-set.js';
 import { PolicyGate } from '../policy/policy-gate.js';
 import { policyVersion } from '../policy/policy-version.js';
 import type { PolicySource } from '../policy/policy-version.js';
@@ -16,9 +16,9 @@ export type PolicyEventRecorder = (kind: 'policy.loaded' | 'policy.rejected', pa
 const SETTLE_MS = 150;
 
 /** Reads and compiles a policy folder; throws ConfigError naming file, line and reason. */
-export async function loadPolicyFolder(config: PoliciesConfig): Promise<{ policy: PolicySet; sources: PolicySource[] }> {
+export async function loadPolicyFolder(config: PoliciesConfig, approverGroups: ApproverGroups | undefined): Promise<{ policy: PolicySet; sources: PolicySource[] }> {
   const sources = await readPolicyFolder(config.dir);
-  return { policy: compilePolicySet(sources, config.default), sources };
+  return { policy: compilePolicySet(sources, config.default, approverGroups), sources };
 }
 
 /**
@@ -37,15 +37,19 @@ export class PolicyWatch {
 
   private constructor(
     private readonly config: PoliciesConfig,
+    private readonly approverGroups: ApproverGroups | undefined,
     private readonly loaded: { policy: PolicySet; sources: PolicySource[] },
     private readonly report: (line: string) => void,
   ) {
     this.gate = new PolicyGate(loaded.policy);
   }
 
-  /** Loads the folder (throws ConfigError when it cannot be used); `start` records it and begins watching. */
-  static async load(config: PoliciesConfig, report: (line: string) => void): Promise<PolicyWatch> {
-    return new PolicyWatch(config, await loadPolicyFolder(config), report);
+  /**
+   * Loads the folder (throws ConfigError when it cannot be used); `start` records it and begins
+   * watching. With the config's approver groups, rules must ask for approvers who exist.
+   */
+  static async load(config: PoliciesConfig, approverGroups: ApproverGroups | undefined, report: (line: string) => void): Promise<PolicyWatch> {
+    return new PolicyWatch(config, approverGroups, await loadPolicyFolder(config, approverGroups), report);
   }
 
   async start(record: PolicyEventRecorder): Promise<void> {
@@ -89,7 +93,7 @@ export class PolicyWatch {
     const version = policyVersion(sources);
     if (version === this.gate.policy.version || version === this.#rejectedVersion) return;
     try {
-      const policy = compilePolicySet(sources, this.config.default);
+      const policy = compilePolicySet(sources, this.config.default, this.approverGroups);
       await record('policy.loaded', loadedPayload(this.config, policy, sources));
       this.gate.replace(policy);
       this.#rejectedVersion = undefined;

@@ -17,6 +17,7 @@ import type { Asker, LentUpstreams } from './exclusive-upstreams.js';
 import type { InputRounds } from './input-rounds.js';
 import { encodeListCursor, decodeListCursor } from './list-cursor.js';
 import type { QualifiedNames } from './qualified-names.js';
+import type { PendingApprovals } from '../approvals/pending-approvals.js';
 import type { PolicyGate } from '../policy/policy-gate.js';
 import type { CallRecorder, RecordedCall, SessionIdentity } from './call-recorder.js';
 import { decideCall, type PolicedCall } from './policed-call.js';
@@ -40,6 +41,8 @@ export interface ForwardingContext {
   upstreamEnvelope?(ctx: ServerContext): Record<string, unknown>;
   /** Decides each tools/call and resources/read before it is recorded; none: every call goes upstream. */
   policy?: PolicyGate;
+  /** Where calls held for approval wait; none: such calls are refused. */
+  approvals?: PendingApprovals;
 }
 
 export interface InteractiveCalls {
@@ -174,7 +177,14 @@ class Forwarder {
   private policed(ctx: ServerContext, upstreams: UpstreamSet, call: RecordedCall, asked: PolicedCall): RecordedCall {
     const policy = this.context.policy;
     if (!policy) return call;
-    return { ...call, decide: () => decideCall(policy, this.context.identityFor(ctx), upstreams, asked) };
+    const progressToken = ctx.mcpReq._meta?.progressToken;
+    const waiting = {
+      signal: ctx.mcpReq.signal,
+      progress: (progress: number, total: number, message: string) => {
+        if (progressToken !== undefined) notifyQuietly(ctx, progressNotification({ progress, total, message }, progressToken));
+      },
+    };
+    return { ...call, decide: () => decideCall(policy, this.context.approvals, this.context.identityFor(ctx), upstreams, asked, waiting) };
   }
 
   /**

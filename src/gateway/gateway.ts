@@ -14,6 +14,7 @@ import type { ServerConfig } from '../config/config-schema.js';
 import type { DelegatedCredential } from '../credentials/delegated-credentials.js';
 import { canonicalHash } from '../ledger/canonical-json.js';
 import type { AgentIdentity } from '../ledger/entry.js';
+import type { PendingApprovals } from '../approvals/pending-approvals.js';
 import type { PolicyGate } from '../policy/policy-gate.js';
 import { AGENTTRAIL_VERSION } from '../version.js';
 import { AgentSession } from './agent-session.js';
@@ -38,6 +39,8 @@ export interface GatewayOptions {
   delegations?: ReadonlyMap<string, readonly DelegatedCredential[]>;
   /** Decides each tool call and resource read (see src/policy); none: every call goes upstream. */
   policy?: PolicyGate;
+  /** Where calls held for approval wait for their approvers (see src/approvals); none: they are refused. */
+  approvals?: PendingApprovals;
   /**
    * Where an upstream's diagnostics go (the operator's terminal), never into the agent's stream: its
    * stderr, and lines on its stdout that are no messages, marked `(on stdout)`.
@@ -54,6 +57,7 @@ export class Gateway {
   readonly names: QualifiedNames;
   readonly recorder: CallRecorder;
   readonly policy: PolicyGate | undefined;
+  readonly approvals: PendingApprovals | undefined;
   /** Called with list_changed and resource updates from the upstreams that serve stateless requests. */
   onStatelessNotification: (notification: Notification) => void = () => undefined;
   readonly #sessions = new Set<AgentSession>();
@@ -72,6 +76,7 @@ export class Gateway {
     this.names = new QualifiedNames(options.separator, [...options.servers.keys()], options.prefixNames ?? true);
     this.recorder = new CallRecorder(options.sink, options.delegations);
     this.policy = options.policy;
+    this.approvals = options.approvals;
   }
 
   openSession(sessionId: string, agent: AgentIdentity): AgentSession {
@@ -106,6 +111,7 @@ export class Gateway {
       identityFor: (ctx) => statelessIdentity(transportAgent, ctx, session),
       upstreamEnvelope: upstreamEnvelopeOf,
       ...(this.policy ? { policy: this.policy } : {}),
+      ...(this.approvals ? { approvals: this.approvals } : {}),
       interactive: {
         states: this.#roundStates,
         rounds: this.#inputRounds,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { approverGroupSchema } from '../config/config-schema.js';
 import { compileCondition } from './cel-condition.js';
 import { DURATION_PATTERN, durationMs } from './duration-text.js';
 
@@ -27,7 +28,7 @@ const globListSchema = (what: string) =>
 export const approvalSchema = z
   .strictObject({
     approvers: z
-      .array(z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'expected a lower-case group name, e.g. security'))
+      .array(approverGroupSchema)
       .min(1, 'expected at least one approver group')
       .describe('Approver groups (from the config) whose members may decide; any of them.'),
     count: z

@@ -7,7 +7,7 @@ import { compileCondition } from './cel-condition.js';
 import type { Condition } from './cel-condition.js';
 import { globMatcher } from './glob-pattern.js';
 import { policyFileSchema } from './policy-schema.js';
-import type { PolicyRule } from './policy-schema.js';
+import type { ApprovalRequirement, PolicyRule } from './policy-schema.js';
 import { inRuleOrder, policyVersion } from './policy-version.js';
 import type { PolicySource } from './policy-version.js';
 
@@ -37,12 +37,17 @@ export interface PolicySet {
   readonly rules: readonly CompiledRule[];
 }
 
+/** The members of each approver group (config `approvers`), to check what rules ask of them. */
+export type ApproverGroups = ReadonlyMap<string, ReadonlySet<string>>;
+
 /**
  * Validates and compiles the files of a policy folder. Throws `ConfigError` listing every problem
  * as `<file>:<line>:<col>: <field.path>: <reason>`, so that a broken file is never half applied.
- * Runtime-neutral: the caller reads the files.
+ * With `approverGroups`, a rule that asks for a group nobody is in, or for more approvers than its
+ * groups have, is a problem too: its calls could never be approved. Runtime-neutral: the caller
+ * reads the files.
  */
-export function compilePolicySet(sources: readonly PolicySource[], defaultOutcome: DefaultOutcome): PolicySet {
+export function compilePolicySet(sources: readonly PolicySource[], defaultOutcome: DefaultOutcome, approverGroups?: ApproverGroups): PolicySet {
   const issues: ConfigIssue[] = [];
   const rules: CompiledRule[] = [];
   const firstDefinition = new Map<string, string>();
@@ -76,6 +81,9 @@ export function compilePolicySet(sources: readonly PolicySource[], defaultOutcom
         return;
       }
       firstDefinition.set(rule.id, `${source.location}:${where.line}`);
+      if (rule.approval !== undefined && approverGroups !== undefined) {
+        for (const problem of approvalProblems(rule.approval, approverGroups)) issues.push(document.issueAt(['rules', index, 'approval', ...problem.path], problem.reason));
+      }
       rules.push(compileRule(rule, source.name, where.line));
     });
   }
@@ -86,6 +94,20 @@ export function compilePolicySet(sources: readonly PolicySource[], defaultOutcom
     files: inRuleOrder(sources).map((source) => ({ name: source.name, sha256: sha256Hex(source.bytes) })),
     rules,
   };
+}
+
+function approvalProblems(approval: ApprovalRequirement, groups: ApproverGroups): { path: PropertyKey[]; reason: string }[] {
+  const problems: { path: PropertyKey[]; reason: string }[] = [];
+  const members = new Set<string>();
+  approval.approvers.forEach((group, position) => {
+    const people = groups.get(group);
+    if (people === undefined) problems.push({ path: ['approvers', position], reason: `no approver is in group "${group}" (config approvers: ${[...groups.keys()].join(', ') || 'none'})` });
+    for (const person of people ?? []) members.add(person);
+  });
+  if (problems.length === 0 && members.size < approval.count) {
+    problems.push({ path: ['count'], reason: `asks for ${approval.count} different approvers, but ${approval.approvers.join(', ')} ha${approval.approvers.length === 1 ? 's' : 've'} only ${members.size}` });
+  }
+  return problems;
 }
 
 function compileRule(rule: PolicyRule, file: string, line: number): CompiledRule {
