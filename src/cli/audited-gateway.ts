@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import type { GatewayConfig, ServerConfig } from '../config/config-schema.js';
 import { readCredentialValues } from '../credentials/credential-sources.js';
 import { delegateCredentials } from '../credentials/delegated-credentials.js';
@@ -10,18 +11,26 @@ import type { AuditDatabase } from './audit-database.js';
 import { loadOrCreateGatewayKey, resolveKeyPath } from './gateway-key.js';
 import { loadOrCreateLogSecret, resolveLogSecretPath } from './log-secret.js';
 import { nodeSecretReader } from './node-secret-reader.js';
+import { ApproverRegistry } from '../approvals/approver-registry.js';
+import { PendingApprovals } from '../approvals/pending-approvals.js';
+import { ApprovalInbox } from './approval-inbox.js';
+import { PolicyWatch } from './policy-watch.js';
 
 export interface AuditedGateway {
   readonly gateway: Gateway;
   readonly database: AuditDatabase;
   /** Removes the secrets the log would not hold from a line bound for the operator's terminal. */
   readonly redactText: (text: string) => string;
+  /** Stops reloading the policies and reading approvals, once what is under way is done. */
+  readonly closeWatches: () => Promise<void>;
 }
 
 /**
  * What serve and wrap share: the signing key and log secret (created on first run), the log's
- * writer, the credentials read and put into the upstreams they are for, and a gateway whose every
- * entry is recorded with secrets redacted.
+ * writer, the credentials read and put into the upstreams they are for, the policies (loaded
+ * before anything else, so that a broken policy stops the start, and then kept in step with their
+ * folder), the approvers' decisions read from the log for the calls that wait for them, and a
+ * gateway whose every entry is recorded with secrets redacted.
  */
 export async function openAuditedGateway(
   config: GatewayConfig,
@@ -30,6 +39,10 @@ export async function openAuditedGateway(
   env: NodeJS.ProcessEnv,
   options: Pick<GatewayOptions, 'prefixNames'> & { onStderrLine: (server: string, line: string) => void },
 ): Promise<AuditedGateway> {
+  const report = (line: string) => process.stderr.write(`${line}\n`);
+  // With an approvers section, rules must ask for groups its approvers are in (checked as policies load).
+  const approvers = config.approvers === undefined ? undefined : new ApproverRegistry(config.approvers);
+  const policies = config.policies === undefined ? undefined : await PolicyWatch.load(config.policies, approvers?.groups, report);
   const keyPath = resolveKeyPath(flags.key, config.log.key, env);
   const signer = await loadOrCreateGatewayKey(keyPath, config.log.origin);
   const logSecret = await loadOrCreateLogSecret(resolveLogSecretPath(config.log.secret, keyPath));
@@ -41,6 +54,8 @@ export async function openAuditedGateway(
     detectors: config.redaction.patterns.map(({ name, pattern }) => ({ name, pattern: new RegExp(pattern) })),
   });
   const redactText = (text: string): string => redactor.redactText(text);
+  // Calls held for approval wait only where someone can approve them.
+  const pending = approvers === undefined ? undefined : new PendingApprovals();
   const database = await openAuditDatabase(resolveDatabaseUrl(flags.db, config.log.db, env), config.log.origin, signer, env, config.log.witnesses);
   const gateway = new Gateway({
     servers: delegations.servers,
@@ -49,6 +64,21 @@ export async function openAuditedGateway(
     ...(options.prefixNames === undefined ? {} : { prefixNames: options.prefixNames }),
     sink: redactingSink(database.appender, redactor),
     onStderrLine: (server, line) => options.onStderrLine(server, redactText(line)),
+    ...(policies ? { policy: policies.gate } : {}),
+    ...(pending ? { approvals: pending } : {}),
   });
-  return { gateway, database, redactText };
+  const inbox = approvers && pending ? new ApprovalInbox(database.store, config.log.origin, approvers, pending, report) : undefined;
+  try {
+    // Policy loads and rejections are a session of their own in the log, made by whoever runs the gateway.
+    await policies?.start((kind, payload) => gateway.recorder.event({ session: 'policies', agent: { transport: 'cli', user: userInfo().username } }, kind, payload));
+    await inbox?.start();
+  } catch (error) {
+    await policies?.close().catch(() => undefined);
+    await database.close();
+    throw error;
+  }
+  const closeWatches = async () => {
+    await Promise.all([policies?.close(), inbox?.close()]);
+  };
+  return { gateway, database, redactText, closeWatches };
 }

@@ -10,6 +10,8 @@ Usage:
   agenttrail keys  init | show | rotate [--key FILE] [--origin NAME] [--config FILE] [--db URL]
   agenttrail agents add NAME [--role ROLE] | list | suspend NAME | resume NAME | revoke NAME | rotate NAME
                    [--db URL] [--config FILE] [--key FILE] [--json]
+  agenttrail policy check [DIR] | test [DIR] [--config FILE] [--default allow|deny] [--db URL] [--log ORIGIN] [--json]
+  agenttrail approvals list | approve ID | deny ID [--key FILE] [--reason TEXT] [--config FILE] [--db URL] [--json]
   agenttrail <command> --help
   agenttrail --version
 
@@ -23,9 +25,12 @@ Commands:
   keys    Create, show or rotate the key that signs the log's checkpoints.
   agents  Give agents, reviewers, approvers and admins their tokens; suspend, resume, revoke or
           rotate them. Every change is a ledger entry.
+  policy  Check policy files and say what each rule does, or replay the recorded calls against
+          them to see which would be decided differently.
+  approvals  List the calls waiting for approval; approve or deny one, signed with your own key.
 
-Exit codes: 0 success, 1 verification failed, 2 usage, config or I/O error (a one-line reason
-on stderr).
+Exit codes: 0 success, 1 verification failed (policy test: some call would be decided
+differently), 2 usage, config or I/O error (a one-line reason on stderr).
 `;
 
 const DB_OPTION = `  --db URL          The audit database: file:PATH, http(s)://, libsql://. Default: $AGENTTRAIL_DB,
@@ -77,8 +82,10 @@ export const VERIFY_HELP = `Usage: agenttrail verify [--db URL] [--key VERIFIER_
 Recomputes every log in the database from its stored rows: each entry's leaf hash from its signed
 body (and the columns kept for queries against it), the RFC 6962 Merkle tree and its stored
 tiles, and every C2SP checkpoint: its Ed25519 signature and that its root is the root of the
-stored entries at its size (so consecutive checkpoints are consistent). Reads the log a page at a
-time; memory stays flat however long the log is.
+stored entries at its size (so consecutive checkpoints are consistent). Then the approvals: each
+approval decision must carry its approver's Ed25519 signature over the stored request it names,
+and each call that ran under an approval must have had enough distinct approvers, once. Reads
+the log a page at a time; memory stays flat however long the log is.
 
 Options:
 ${DB_OPTION}
@@ -186,4 +193,70 @@ ${KEY_OPTION}
 
 Exit codes: 0 done, 2 usage, config or I/O error, or a change that does not apply (an unknown
 name, a revoked principal), with a one-line reason on stderr.
+`;
+
+export const POLICY_HELP = `Usage: agenttrail policy check [DIR] [--config FILE] [--default allow|deny] [--json]
+       agenttrail policy test  [DIR] [--config FILE] [--default allow|deny] [--db URL] [--log ORIGIN] [--json]
+
+Policy files (*.yaml, *.yml in a folder, applied in file-name order) decide each tool call and
+resource read: allow, deny (with a reason the agent reads), require_approval or limit. See
+policies/README.md for the rules and their CEL conditions.
+
+  check   Validate every file (problems are listed as FILE:LINE:COL: FIELD: REASON) and say what
+          each rule does, in order, with the policy version (SHA-256 of the files).
+  test    Decide the calls recorded in the log again with these files, in log order and on the
+          log's clock (so rate limits count as they would have), and list the calls that would be
+          decided differently: a table, or with --json one document {log, policyVersion, calls,
+          differences}. Calls recorded without a policy count as allowed. Arguments are the
+          recorded ones, so a condition on a secret the log redacted sees the redaction marker.
+
+DIR defaults to the config's policies.dir, else ./policies.
+
+Options:
+  --config FILE     A config file to take policies.dir, policies.default, log.db and log.origin from;
+                    with it, rules must ask for approver groups that its approvers are in.
+  --default D       What a call that no rule matches gets: allow or deny. Default: the config's
+                    policies.default, else deny.
+${DB_OPTION}
+  --log ORIGIN      The log to replay (test). Default: the config's log.origin, else the database's
+                    only log.
+  --json            Print one JSON document.
+  -h, --help        Show this help.
+
+Exit codes: 0 valid (test: every call decided as recorded), 1 (test) some calls would be decided
+differently, 2 invalid policy files, usage or I/O error.
+`;
+
+export const APPROVALS_HELP = `Usage: agenttrail approvals list [--config FILE] [--db URL] [--json]
+       agenttrail approvals approve ID --key FILE [--reason TEXT] [--config FILE] [--db URL]
+       agenttrail approvals deny ID --key FILE [--reason TEXT] [--config FILE] [--db URL]
+
+A policy rule with action require_approval holds a call until enough people approve it: the call
+waits (its agent hears progress) up to the rule's timeout, then runs or is refused. Each request
+is recorded as an approval.request entry bound to the call: agent, server, tool, arguments hash,
+policy version and expiry.
+
+  list     The requests still waiting: ID, who calls what, with which arguments (as recorded, secrets
+           redacted), which rule, how many approvals it needs from which groups, who approved.
+  approve  Approve request ID (or a unique prefix of it, 8 characters or more).
+  deny     Deny it: the call is refused at once, and the agent reads the reason.
+
+A decision is signed with your own key (make one with agenttrail keys init --key FILE --origin
+YOUR_NAME; the config lists its verifier key under approvers, with your groups) over the request
+entry's SHA-256, and recorded as an approval.decision entry that agenttrail verify checks. It is
+refused when your key is no approver's, the rule asks other groups, the call was made under your
+own identity (approvers.NAME.identities), you decided it already, or it is no longer waiting.
+An approval is used by one call; an agent that gave up waiting gets it on a retry with identical
+arguments before it expires.
+
+Options:
+  --key FILE        Your signer key (a C2SP signer key file, mode 0600). The log's own key, which
+                    records the decision, is $AGENTTRAIL_KEY, else the config's log.key.
+  --reason TEXT     Why; recorded, and shown to the agent when you deny.
+  --config FILE     The gateway's config: approvers, log.db, log.key, log.origin. Default: agenttrail.yaml.
+${DB_OPTION}
+  --json            (list) Print one JSON document {log, requests}.
+  -h, --help        Show this help.
+
+Exit codes: 0 done, 2 usage, config or I/O error, or a decision that is refused (one-line reason).
 `;

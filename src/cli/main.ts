@@ -1,10 +1,12 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { AGENTTRAIL_VERSION } from '../version.js';
-import { AGENTS_HELP, EXPORT_HELP, KEYS_HELP, MAIN_HELP, SERVE_HELP, VERIFY_HELP, WRAP_HELP } from './help-texts.js';
+import { AGENTS_HELP, APPROVALS_HELP, EXPORT_HELP, KEYS_HELP, MAIN_HELP, POLICY_HELP, SERVE_HELP, VERIFY_HELP, WRAP_HELP } from './help-texts.js';
 import { AgentsOptionsSchema, runAgents } from './agents-command.js';
+import { ApprovalsOptionsSchema, runApprovals } from './approvals-command.js';
 import { ExportOptionsSchema, runExport } from './export-command.js';
 import { KeysOptionsSchema, runKeys } from './keys-command.js';
+import { PolicyOptionsSchema, runPolicy } from './policy-command.js';
 import { runServe, ServeOptionsSchema } from './serve-command.js';
 import { UsageError } from './usage-error.js';
 import { runVerify, VerifyOptionsSchema } from './verify-command.js';
@@ -89,8 +91,19 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
         if (parsed.positionals.length > 0) throw new UsageError(`export takes no arguments, got '${parsed.positionals[0]}'`);
         return (await runExport(validate(ExportOptionsSchema, parsed.values), env)) ? EXIT_OK : EXIT_VERIFICATION_FAILED;
       }
+      case 'policy': {
+        const parsed = parseCommandLine(rest, { config: STRING, db: STRING, log: STRING, default: STRING, json: { type: 'boolean' } });
+        if (parsed.help) return printHelp(POLICY_HELP);
+        return await runPolicy(parsed.positionals, validate(PolicyOptionsSchema, parsed.values), env);
+      }
+      case 'approvals': {
+        const parsed = parseCommandLine(rest, { config: STRING, db: STRING, key: STRING, reason: STRING, json: { type: 'boolean' } });
+        if (parsed.help) return printHelp(APPROVALS_HELP);
+        await runApprovals(parsed.positionals, validate(ApprovalsOptionsSchema, parsed.values), env);
+        return EXIT_OK;
+      }
       default:
-        throw new UsageError(`unknown command '${command}' (commands: serve, wrap, verify, export, keys, agents; see agenttrail --help)`);
+        throw new UsageError(`unknown command '${command}' (commands: serve, wrap, verify, export, keys, agents, policy, approvals; see agenttrail --help)`);
     }
   } catch (error) {
     process.stderr.write(`agenttrail: ${oneLine(error)}\n`);

@@ -22,7 +22,7 @@ export type ServeOptions = z.infer<typeof ServeOptionsSchema>;
 export async function runServe(options: ServeOptions, env: NodeJS.ProcessEnv): Promise<void> {
   const { config } = await loadConfigFile(options.config, env);
   const listen = { ...config.listen, host: options.host ?? config.listen.host, port: options.port ?? config.listen.port };
-  const { gateway, database } = await openAuditedGateway(config, new Map(Object.entries(config.servers)), options, env, {
+  const { gateway, database, closeWatches } = await openAuditedGateway(config, new Map(Object.entries(config.servers)), options, env, {
     prefixNames: config.naming.prefix,
     onStderrLine: (server, line) => console.error(`[${server}] ${line}`),
   });
@@ -71,6 +71,7 @@ export async function runServe(options: ServeOptions, env: NodeJS.ProcessEnv): P
   // streams, which would otherwise keep the server (and this process) open for good.
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   if (answering > 0) await new Promise<void>((resolve) => (allAnswered = resolve));
+  await closeWatches();
   await http.close();
   await gateway.close();
   if ('closeAllConnections' in server) server.closeAllConnections();

@@ -3,6 +3,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { findApprovalProblem } from '../approvals/approval-verification.js';
 import { EvidenceBundleError, verifyEvidenceBundle } from '../ledger/evidence-bundle.js';
 import type { EvidenceBundleSummary } from '../ledger/evidence-bundle.js';
 import { verifyLog, LogVerificationError } from '../ledger/log-verifier.js';
@@ -81,6 +82,12 @@ export async function runVerify(options: VerifyOptions, env: NodeJS.ProcessEnv):
       } catch (error) {
         if (!(error instanceof LogVerificationError)) throw error;
         failure = { log: error.log, subject: error.subject, reason: error.reason };
+        break;
+      }
+      // The entries are intact; the approvers' own signatures in them must hold too.
+      const approval = await findApprovalProblem(store, log);
+      if (approval !== undefined) {
+        failure = { log, subject: `entry ${approval.index}`, reason: approval.reason };
         break;
       }
     }

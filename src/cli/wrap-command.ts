@@ -26,7 +26,7 @@ export async function runWrap(options: WrapOptions, command: readonly string[], 
   // The wrapped server gets this process's whole environment: a desktop client sets the server's
   // variables (API tokens and the like) on the command it starts, which is now this one.
   const server = stdioServerConfigSchema.parse({ command: program, args, env: definedValues(env) });
-  const { gateway, database, redactText } = await openAuditedGateway(config, new Map([[name, server]]), options, env, {
+  const { gateway, database, redactText, closeWatches } = await openAuditedGateway(config, new Map([[name, server]]), options, env, {
     prefixNames: false,
     onStderrLine: (_server, line) => process.stderr.write(`${line}\n`),
   });
@@ -38,6 +38,7 @@ export async function runWrap(options: WrapOptions, command: readonly string[], 
     process.stdin.once('close', resolve);
     onShutdownSignal(resolve);
   });
+  await closeWatches();
   await gateway.close();
   await handle.close();
   await database.close();

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseWitnessVerifierKey } from '../ledger/cosignature.js';
+import { parseVerifierKey } from '../ledger/note-keys.js';
 
 // The schema of agenttrail.yaml. Every object is strict so that a misspelt key is an error
 // instead of a silently ignored setting. The JSON Schema for editors is generated from this
@@ -14,21 +15,23 @@ const timeoutMsSchema = z
   .default(60_000)
   .describe('Per-request timeout in milliseconds for this upstream.');
 
+/** A key in text form that `parse` accepts; the issue says why it does not. */
+function keyTextSchema(parse: (key: string) => unknown, expected: string) {
+  return z.string().superRefine((key, context) => {
+    try {
+      parse(key);
+    } catch (error) {
+      context.addIssue({ code: 'custom', message: `expected ${expected}: ${error instanceof Error ? error.message : String(error)}` });
+    }
+  });
+}
+
 export const witnessConfigSchema = z
   .strictObject({
     url: z
       .url({ protocol: /^https?$/, error: 'expected the witness\'s http(s) submission prefix' })
       .describe('The submission prefix; the gateway POSTs to <url>/add-checkpoint.'),
-    key: z
-      .string()
-      .superRefine((key, context) => {
-        try {
-          parseWitnessVerifierKey(key);
-        } catch (error) {
-          context.addIssue({ code: 'custom', message: `expected a witness verifier key: ${error instanceof Error ? error.message : String(error)}` });
-        }
-      })
-      .describe("The witness's verifier key; its cosignatures are checked against it."),
+    key: keyTextSchema(parseWitnessVerifierKey, 'a witness verifier key').describe("The witness's verifier key; its cosignatures are checked against it."),
   })
   .describe('A transparency log witness.');
 
@@ -293,6 +296,36 @@ export const authConfigSchema = z
   .prefault({})
   .describe('How agents on the HTTP endpoint prove who they are: a token from agenttrail agents add, or an OAuth access token.');
 
+/** Approver groups, named in policies (`approval.approvers`) and in the config (`approvers.*.groups`). */
+export const approverGroupSchema = z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'expected a lower-case group name, e.g. security');
+
+export const approverConfigSchema = z
+  .strictObject({
+    key: keyTextSchema(parseVerifierKey, 'a verifier key (agenttrail keys show --key THEIR_KEY)').describe("The approver's verifier key, name+keyid+base64: their decisions must be signed by it. They keep the signer key (agenttrail keys init --key FILE --origin NAME)."),
+    groups: z.array(approverGroupSchema).min(1, 'expected the groups this approver decides for').describe('The approver groups this person belongs to.'),
+    identities: z
+      .array(z.string().min(1, 'must not be empty'))
+      .default([])
+      .describe('Agent names and OAuth subjects (sub) that are this person: they cannot approve calls made under them (nor under their own name).'),
+  })
+  .describe('A person who may approve or deny calls that policies hold, with their own Ed25519 key.');
+
+export const policiesConfigSchema = z
+  .strictObject({
+    dir: z
+      .string()
+      .min(1, 'expected a folder path')
+      .default('policies')
+      .describe("Folder of policy files (*.yaml, *.yml), read in file-name order; relative to this file's folder. Reloaded when its files change."),
+    default: z
+      .enum(['allow', 'deny'], 'expected "allow" or "deny"')
+      // Whoever writes policies wants the gateway to refuse what they did not foresee: a misspelt
+      // tool name in an allow rule then refuses a call instead of letting everything through.
+      .default('deny')
+      .describe('What happens to a call that no rule matches. Default deny.'),
+  })
+  .describe('Policies that allow, deny, rate-limit or hold calls for approval. Without this section every call is forwarded.');
+
 const configShape = {
   log: logConfigSchema,
   listen: listenConfigSchema,
@@ -307,6 +340,11 @@ const configShape = {
     .default({})
     .describe('Secrets handed to upstream servers (in a header or an environment variable), recorded by fingerprint only.'),
   redaction: redactionConfigSchema,
+  policies: policiesConfigSchema.optional(),
+  approvers: z
+    .record(z.string().regex(/^[a-z0-9][a-z0-9_.@-]*$/, 'invalid approver name: use lower-case letters, digits, ".", "_", "-" and "@"'), approverConfigSchema)
+    .optional()
+    .describe('People who decide calls held by require_approval, by name. Without approvers such calls are refused.'),
 };
 
 // A server name must not contain the separator, or a prefixed name would split ambiguously.
@@ -361,9 +399,20 @@ function checkCredentialTargets(
   }
 }
 
+// One key is one person: two names for it would let one person count as two approvers.
+function checkApproverKeysDistinct(config: { approvers?: Record<string, ApproverConfig> | undefined }, context: z.RefinementCtx): void {
+  const seen = new Map<string, string>();
+  for (const [name, approver] of Object.entries(config.approvers ?? {})) {
+    const other = seen.get(approver.key);
+    if (other !== undefined) context.addIssue({ code: 'custom', path: ['approvers', name, 'key'], message: `is also the key of approver "${other}"; each person has a key of their own` });
+    seen.set(approver.key, name);
+  }
+}
+
 export const gatewayConfigSchema = z
   .strictObject(configShape)
   .superRefine(checkCredentialTargets)
+  .superRefine(checkApproverKeysDistinct)
   .superRefine(checkServerNamesAgainstSeparator)
   .superRefine(checkUnprefixedNamesHaveOneServer)
   .meta({ title: 'AgentTrail gateway configuration (agenttrail.yaml)' });
@@ -371,7 +420,8 @@ export const gatewayConfigSchema = z
 // For `agenttrail wrap`, whose upstream comes from the command line: servers may be absent.
 export const gatewayConfigWithOptionalServersSchema = z
   .strictObject({ ...configShape, servers: serverMapSchema.prefault({}) })
-  .superRefine(checkServerNamesAgainstSeparator);
+  .superRefine(checkServerNamesAgainstSeparator)
+  .superRefine(checkApproverKeysDistinct);
 
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
 export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;
@@ -386,6 +436,8 @@ export type CredentialConfig = z.infer<typeof credentialConfigSchema>;
 export type CredentialSource = z.infer<typeof credentialSourceSchema>;
 export type RedactionConfig = z.infer<typeof redactionConfigSchema>;
 export type AuthConfig = z.infer<typeof authConfigSchema>;
+export type PoliciesConfig = z.infer<typeof policiesConfigSchema>;
+export type ApproverConfig = z.infer<typeof approverConfigSchema>;
 
 /** The configuration used when there is no config file: every default, no servers. */
 export function defaultConfig(): GatewayConfig {

@@ -14,7 +14,7 @@ export interface LoadedConfig {
 
 /**
  * Reads and validates a config file. Relative paths in it (`servers.*.cwd`, `log.key`, `log.secret`,
- * `file:` credential sources) are resolved against the file's folder, so the file means the same
+ * `file:` credential sources, `policies.dir`) are resolved against the file's folder, so the file means the same
  * from any working directory.
  * Errors name the file as `filePath` was given, which is how the user typed it.
  */
@@ -52,7 +52,8 @@ export async function loadConfigFile(
         : credential,
     ]),
   );
-  return { config: { ...config, log, servers, credentials }, file };
+  const policies = config.policies === undefined ? {} : { policies: { ...config.policies, dir: path.resolve(folder, config.policies.dir) } };
+  return { config: { ...config, log, servers, credentials, ...policies }, file };
 }
 
 function describeReadFailure(filePath: string, error: unknown): string {

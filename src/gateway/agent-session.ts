@@ -41,6 +41,8 @@ export class AgentSession implements UpstreamBridge {
       upstreamsFor: () => Promise.resolve(this.upstreams()),
       identityFor: () => this.identity,
       whileCalling: (server, ctx, run) => this.whileCalling(server, ctx, run),
+      ...(gateway.policy ? { policy: gateway.policy } : {}),
+      ...(gateway.approvals ? { approvals: gateway.approvals } : {}),
     });
     this.server.oninitialized = () => void this.start();
     // The agent's roots changed: upstreams that were given its roots ask for them again.

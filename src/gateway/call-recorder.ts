@@ -32,12 +32,40 @@ export interface RecordedCall {
   direction?: 'agent' | 'server';
   /** The agent's cancellation of this request: the SDK reports an abort as a timeout or a closed connection. */
   signal?: AbortSignal;
+  /** The policy's say on this call, asked just before the request is recorded. */
+  decide?: () => Promise<CallDecision>;
+}
+
+/** An entry a decision adds to the log, about the call: the recorder adds the call's fields. */
+export interface DecisionEntry {
+  readonly kind: string;
+  readonly payload: unknown;
+}
+
+/** What the policy says about a call once it has waited (for approval): run it, or refuse it. */
+export interface CallRelease {
+  /** Written before the call runs (or is refused), e.g. the approval it uses up. */
+  readonly entries: readonly DecisionEntry[];
+  /** Present when the call must not go upstream after all. */
+  readonly refusal?: () => Promise<unknown>;
+}
+
+/** What a policy decided about a call, for the recorder to log and enforce. */
+export interface CallDecision {
+  /** Written in the same group commit as the request (`policy.decision`, `approval.request`). */
+  readonly entries: readonly DecisionEntry[];
+  /** Present when the call must not go upstream: what the agent gets instead (a result, or a throw). */
+  readonly refusal?: () => Promise<unknown>;
+  /** Present when the call waits before it may go upstream; rejects when the agent gives up. */
+  readonly hold?: () => Promise<CallRelease>;
 }
 
 /**
  * Write-ahead recording of one exchange: the request entry is durable before `run` starts, so a
  * crash can lose a reply but never the fact that a call was made. If the request entry cannot be
- * written the call is refused (fail-closed) and `run` never starts.
+ * written the call is refused (fail-closed) and `run` never starts. A call that the policy refuses
+ * is recorded with its decision and never runs: its outcome is `refused`. A call the policy holds
+ * waits after its request is recorded, then runs or is refused.
  */
 export class CallRecorder {
   constructor(
@@ -58,32 +86,45 @@ export class CallRecorder {
       ...(call.tool === undefined ? {} : { tool: call.tool }),
       ...(call.name === undefined ? {} : { name: call.name }),
     };
+    const decision = await call.decide?.();
+    const argsHash = canonicalHash(call.args ?? {});
     const time = this.now().toISOString();
-    // One group commit holds the request and the credentials it will carry upstream.
+    const decided = (entry: DecisionEntry, at: string) => this.appendOr('call refused:', { v: 1, time: at, kind: entry.kind, ...common, argsHash, payload: entry.payload });
+    const delegated = (at: string) =>
+      this.delegatedTo(call).map((credential) => this.appendOr('call refused:', { v: 1, time: at, kind: 'credential.delegated', ...common, payload: { credential } }));
+    const goesUpstream = decision?.refusal === undefined && decision?.hold === undefined;
+    // One group commit holds the request, the policy's decision and the credentials it will carry upstream.
     await Promise.all([
       this.appendOr('call refused:', {
         v: 1,
         time,
         kind: call.family === 'tool' ? 'tool.call' : 'mcp.request',
         ...common,
-        argsHash: canonicalHash(call.args ?? {}),
+        argsHash,
         payload: { ...(call.direction === 'server' ? { direction: 'server' } : {}), params: call.payload ?? {} },
       }),
-      ...this.delegatedTo(call).map((credential) =>
-        this.appendOr('call refused:', { v: 1, time, kind: 'credential.delegated', ...common, payload: { credential } }),
-      ),
+      ...(decision?.entries ?? []).map((entry) => decided(entry, time)),
+      ...(goesUpstream ? delegated(time) : []),
     ]);
     const started = performance.now();
     let outcome: EntryOutcome = 'ok';
     let payload: unknown;
+    let refusal = decision?.refusal;
     try {
-      const result = await run();
-      if (isToolErrorResult(result)) outcome = 'error';
+      if (decision?.hold !== undefined) {
+        const release = await decision.hold();
+        refusal = release.refusal;
+        const at = this.now().toISOString();
+        await Promise.all([...release.entries.map((entry) => decided(entry, at)), ...(refusal === undefined ? delegated(at) : [])]);
+      }
+      const result = (await (refusal ?? run)()) as T;
+      if (refusal !== undefined) outcome = 'refused';
+      else if (isToolErrorResult(result)) outcome = 'error';
       payload = { result };
       return result;
     } catch (error) {
       const cancelled = call.signal?.aborted === true;
-      outcome = cancelled ? 'cancelled' : outcomeOf(error);
+      outcome = refusal !== undefined ? 'refused' : cancelled ? 'cancelled' : outcomeOf(error);
       // The SDK's error for an aborted call speaks of a timeout or a closed connection; the reviewer reads why it ended.
       payload = { error: cancelled ? { message: `cancelled by the agent (${String(call.signal?.reason)})` } : describeError(error) };
       throw error;

@@ -17,7 +17,10 @@ import type { Asker, LentUpstreams } from './exclusive-upstreams.js';
 import type { InputRounds } from './input-rounds.js';
 import { encodeListCursor, decodeListCursor } from './list-cursor.js';
 import type { QualifiedNames } from './qualified-names.js';
+import type { PendingApprovals } from '../approvals/pending-approvals.js';
+import type { PolicyGate } from '../policy/policy-gate.js';
 import type { CallRecorder, RecordedCall, SessionIdentity } from './call-recorder.js';
+import { decideCall, type PolicedCall } from './policed-call.js';
 import { roundStateOf, type RoundStates, type RoundTarget } from './round-states.js';
 import { withUnknownToolNamed } from './unknown-tool.js';
 import type { UpstreamConnection, UpstreamRequestOptions } from './upstream-connection.js';
@@ -36,6 +39,10 @@ export interface ForwardingContext {
   interactive?: InteractiveCalls;
   /** For 2026-07-28 agents: the `_meta` envelope keys of the agent's request that go upstream with it. */
   upstreamEnvelope?(ctx: ServerContext): Record<string, unknown>;
+  /** Decides each tools/call and resources/read before it is recorded; none: every call goes upstream. */
+  policy?: PolicyGate;
+  /** Where calls held for approval wait; none: such calls are refused. */
+  approvals?: PendingApprovals;
 }
 
 export interface InteractiveCalls {
@@ -126,7 +133,7 @@ class Forwarder {
   async byName(ctx: ServerContext, method: 'tools/call' | 'prompts/get', what: string, params: { name: string; arguments?: unknown }): Promise<Result> {
     const target = this.context.names.resolve(params.name, what);
     const upstreams = await this.context.upstreamsFor(ctx);
-    const call: RecordedCall = {
+    const recorded: RecordedCall = {
       family: method === 'tools/call' ? 'tool' : 'mcp',
       method,
       server: target.server,
@@ -136,6 +143,7 @@ class Forwarder {
       payload: params,
       signal: ctx.mcpReq.signal,
     };
+    const call = method === 'tools/call' ? this.policed(ctx, upstreams, recorded, { kind: 'tool', server: target.server, target: target.name, args: recorded.args }) : recorded;
     const forwarded = { ...params, name: target.name };
     const where = { server: target.server, target: target.name };
     const states = await this.passesRoundsThrough(upstreams, target.server);
@@ -151,10 +159,11 @@ class Forwarder {
   async byUri(ctx: ServerContext, method: RequestMethod, params: { uri: string }): Promise<Result> {
     const upstreams = await this.context.upstreamsFor(ctx);
     const server = await upstreams.ownerOfResource(params.uri, () => this.learnResources(ctx, upstreams));
-    const call: RecordedCall = { family: 'mcp', method, server, tool: params.uri, args: params, payload: params };
+    const recorded: RecordedCall = { family: 'mcp', method, server, tool: params.uri, args: params, payload: params };
     if (method !== 'resources/read') {
-      return this.context.recorder.record(this.context.identityFor(ctx), call, () => this.call(ctx, upstreams, server, method, params));
+      return this.context.recorder.record(this.context.identityFor(ctx), recorded, () => this.call(ctx, upstreams, server, method, params));
     }
+    const call = this.policed(ctx, upstreams, recorded, { kind: 'resource', server, target: params.uri, args: params });
     const where = { server, target: params.uri };
     const states = await this.passesRoundsThrough(upstreams, server);
     if (states) return this.passRoundThrough(states, ctx, upstreams, call, where, method, params);
@@ -162,6 +171,20 @@ class Forwarder {
       this.acrossInputRounds(ctx, call, where, method, params) ??
       this.context.recorder.record(this.context.identityFor(ctx), call, () => this.call(ctx, upstreams, server, method, params))
     );
+  }
+
+  /** The call, to be decided by the policy (if there is one) just before it is recorded. */
+  private policed(ctx: ServerContext, upstreams: UpstreamSet, call: RecordedCall, asked: PolicedCall): RecordedCall {
+    const policy = this.context.policy;
+    if (!policy) return call;
+    const progressToken = ctx.mcpReq._meta?.progressToken;
+    const waiting = {
+      signal: ctx.mcpReq.signal,
+      progress: (progress: number, total: number, message: string) => {
+        if (progressToken !== undefined) notifyQuietly(ctx, progressNotification({ progress, total, message }, progressToken));
+      },
+    };
+    return { ...call, decide: () => decideCall(policy, this.context.approvals, this.context.identityFor(ctx), upstreams, asked, waiting) };
   }
 
   /**
@@ -304,6 +327,7 @@ class Forwarder {
   private rename(upstreams: UpstreamSet, server: string, kind: ListedKind, item: Record<string, unknown>): Record<string, unknown> {
     if (kind === 'resources' && typeof item.uri === 'string') upstreams.noteResource(server, item.uri);
     if (kind === 'resourceTemplates' && typeof item.uriTemplate === 'string') upstreams.noteTemplate(server, item.uriTemplate);
+    if (kind === 'tools' && typeof item.name === 'string') upstreams.noteTool(server, item.name, item.annotations);
     return typeof item.name === 'string' ? { ...item, name: this.context.names.qualify(server, item.name) } : item;
   }
 

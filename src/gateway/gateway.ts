@@ -14,6 +14,8 @@ import type { ServerConfig } from '../config/config-schema.js';
 import type { DelegatedCredential } from '../credentials/delegated-credentials.js';
 import { canonicalHash } from '../ledger/canonical-json.js';
 import type { AgentIdentity } from '../ledger/entry.js';
+import type { PendingApprovals } from '../approvals/pending-approvals.js';
+import type { PolicyGate } from '../policy/policy-gate.js';
 import { AGENTTRAIL_VERSION } from '../version.js';
 import { AgentSession } from './agent-session.js';
 import { answerableCapabilities } from './answerable-capabilities.js';
@@ -35,6 +37,10 @@ export interface GatewayOptions {
   sink: EntrySink;
   /** Per upstream server, the credentials configured into it (see src/credentials). */
   delegations?: ReadonlyMap<string, readonly DelegatedCredential[]>;
+  /** Decides each tool call and resource read (see src/policy); none: every call goes upstream. */
+  policy?: PolicyGate;
+  /** Where calls held for approval wait for their approvers (see src/approvals); none: they are refused. */
+  approvals?: PendingApprovals;
   /**
    * Where an upstream's diagnostics go (the operator's terminal), never into the agent's stream: its
    * stderr, and lines on its stdout that are no messages, marked `(on stdout)`.
@@ -50,6 +56,8 @@ export class Gateway {
   readonly serverInfo: Implementation = { name: 'agenttrail', version: AGENTTRAIL_VERSION };
   readonly names: QualifiedNames;
   readonly recorder: CallRecorder;
+  readonly policy: PolicyGate | undefined;
+  readonly approvals: PendingApprovals | undefined;
   /** Called with list_changed and resource updates from the upstreams that serve stateless requests. */
   onStatelessNotification: (notification: Notification) => void = () => undefined;
   readonly #sessions = new Set<AgentSession>();
@@ -67,6 +75,8 @@ export class Gateway {
   constructor(private readonly options: GatewayOptions) {
     this.names = new QualifiedNames(options.separator, [...options.servers.keys()], options.prefixNames ?? true);
     this.recorder = new CallRecorder(options.sink, options.delegations);
+    this.policy = options.policy;
+    this.approvals = options.approvals;
   }
 
   openSession(sessionId: string, agent: AgentIdentity): AgentSession {
@@ -100,6 +110,8 @@ export class Gateway {
       upstreamsFor: (ctx) => Promise.resolve(this.statelessUpstreams(answerableCapabilitiesOf(ctx))),
       identityFor: (ctx) => statelessIdentity(transportAgent, ctx, session),
       upstreamEnvelope: upstreamEnvelopeOf,
+      ...(this.policy ? { policy: this.policy } : {}),
+      ...(this.approvals ? { approvals: this.approvals } : {}),
       interactive: {
         states: this.#roundStates,
         rounds: this.#inputRounds,

@@ -1,19 +1,13 @@
 import { ProtocolError, ProtocolErrorCode, type Result } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { UpstreamConnection } from './upstream-connection.js';
-
-const ToolsPageSchema = z.looseObject({
-  tools: z.array(z.looseObject({ name: z.string() })),
-  nextCursor: z.string().optional(),
-});
+import { upstreamTools } from './upstream-tools.js';
 
 const ErrorResultSchema = z.looseObject({
   isError: z.literal(true),
   content: z.array(z.looseObject({ type: z.string(), text: z.string().optional() })).default([]),
 });
 
-/** A server that pages forever must not keep a failed call waiting. */
-const MAX_PAGES = 50;
 const QUOTED_CHARS = 200;
 
 /** A tools/call as the agent made it and as it went upstream. */
@@ -61,16 +55,10 @@ export async function withUnknownToolNamed(names: ToolCallNames, upstream: Upstr
 
 /** Whether the upstream lists `tool`; undefined when its list cannot be read. */
 async function lists(upstream: UpstreamConnection, tool: string): Promise<boolean | undefined> {
-  let cursor: string | undefined;
   try {
-    for (let page = 0; page < MAX_PAGES; page += 1) {
-      const { tools, nextCursor } = ToolsPageSchema.parse(await upstream.request('tools/list', cursor === undefined ? undefined : { cursor }));
-      if (tools.some((listed) => listed.name === tool)) return true;
-      if (nextCursor === undefined) return false;
-      cursor = nextCursor;
-    }
+    for await (const listed of upstreamTools(upstream)) if (listed.name === tool) return true;
+    return false;
   } catch {
     return undefined;
   }
-  return undefined;
 }

@@ -1,6 +1,7 @@
 import { ProtocolError, ProtocolErrorCode, UriTemplate, type Notification, type ServerCapabilities, type SubscriptionFilter } from '@modelcontextprotocol/server';
 import type { ServerConfig } from '../config/config-schema.js';
 import { UpstreamConnection, type UpstreamConnectionOptions } from './upstream-connection.js';
+import { upstreamTools } from './upstream-tools.js';
 
 /**
  * The upstream connections that serve one agent session (or one pool of stateless requests), in
@@ -12,6 +13,9 @@ export class UpstreamSet {
   readonly #connections: Map<string, UpstreamConnection>;
   readonly #resourceOwners = new Map<string, string>();
   readonly #templates: { server: string; template: UriTemplate }[] = [];
+  /** Per server, each listed tool's annotations, as the agent's lists (or the gateway's own) returned them. */
+  readonly #toolAnnotations = new Map<string, Map<string, unknown>>();
+  readonly #toolListings = new Map<string, Promise<void>>();
 
   constructor(configs: ReadonlyMap<string, ServerConfig>, options: UpstreamConnectionOptions) {
     this.servers = [...configs.keys()];
@@ -33,6 +37,33 @@ export class UpstreamSet {
 
   noteResource(server: string, uri: string): void {
     this.#resourceOwners.set(uri, server);
+  }
+
+  noteTool(server: string, name: string, annotations: unknown): void {
+    let tools = this.#toolAnnotations.get(server);
+    if (!tools) this.#toolAnnotations.set(server, (tools = new Map()));
+    tools.set(name, annotations);
+  }
+
+  /**
+   * The annotations an upstream lists for one of its tools (undefined: none, or not listed). An agent
+   * may call a tool it never listed, so the gateway then lists the server's tools once itself.
+   */
+  async toolAnnotations(server: string, tool: string): Promise<unknown> {
+    const known = this.#toolAnnotations.get(server);
+    if (known?.has(tool)) return known.get(tool);
+    let listing = this.#toolListings.get(server);
+    if (!listing) {
+      listing = (async () => {
+        for await (const listed of upstreamTools(this.connection(server))) this.noteTool(server, listed.name, listed.annotations);
+      })().catch(() => {
+        // The tool is then judged unannotated; the next call asks again.
+        this.#toolListings.delete(server);
+      });
+      this.#toolListings.set(server, listing);
+    }
+    await listing;
+    return this.#toolAnnotations.get(server)?.get(tool);
   }
 
   noteTemplate(server: string, uriTemplate: string): void {

@@ -97,12 +97,17 @@ export async function readEntryTime(client: Client, log: string, index: number):
   return typeof time === 'string' ? time : null;
 }
 
-/** The stored entries of one kind (the `kind` column), e.g. the few `key.rotated` ones. */
-export async function readLeavesOfKind(client: Client, log: string, kind: string): Promise<StoredLeaf[]> {
-  const result = await client.execute({
-    sql: 'SELECT idx, body FROM entries WHERE log = ? AND kind = ? ORDER BY idx',
-    args: [log, kind],
-  });
+/**
+ * The stored entries of one kind (the `kind` column), e.g. the few `key.rotated` ones; only those
+ * from index `range.from` (inclusive) to `range.to` (exclusive) when given, which reads that
+ * stretch of the log and no more.
+ */
+export async function readLeavesOfKind(client: Client, log: string, kind: string, range?: { from: number; to: number }): Promise<StoredLeaf[]> {
+  const result = await client.execute(
+    range === undefined
+      ? { sql: 'SELECT idx, body FROM entries WHERE log = ? AND kind = ? ORDER BY idx', args: [log, kind] }
+      : { sql: 'SELECT idx, body FROM entries WHERE log = ? AND idx >= ? AND idx < ? AND kind = ? ORDER BY idx', args: [log, range.from, range.to, kind] },
+  );
   return result.rows.map((row) => leafFromRow(log, row));
 }
 
@@ -177,7 +182,8 @@ export async function queryLogNames(client: Client): Promise<string[]> {
   return result.rows.map((row) => String(row['log']));
 }
 
-function parseEntryBody(log: string, index: number, body: unknown): Entry {
+/** An entry from its stored body; throws naming the entry when the body is not one. */
+export function parseEntryBody(log: string, index: number, body: unknown): Entry {
   const where = `entry ${index} of log "${log}"`;
   const bytes = blobBytes(body, `the body of ${where}`);
   let json: unknown;

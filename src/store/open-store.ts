@@ -32,7 +32,8 @@ const EXPORT_PAGE_SIZE = 1000;
 export interface LogRows {
   entryRows(log: string): AsyncIterable<StoredLeaf[]>;
   entryTime(log: string, index: number): Promise<string | null>;
-  entriesOfKind(log: string, kind: string): Promise<StoredLeaf[]>;
+  /** The entries of one kind; only those with index in [from, to) when a range is given. */
+  entriesOfKind(log: string, kind: string, range?: { from: number; to: number }): Promise<StoredLeaf[]>;
   findColumnMismatch(log: string): Promise<ColumnMismatch | undefined>;
   checkpointRows(log: string): AsyncIterable<CosignedCheckpoint[]>;
   /** The tiles of one tile level (0 holds the leaf hashes) in index order. */
@@ -146,8 +147,8 @@ class LibsqlStore implements Store {
     return readEntryTime(this.#client, log, index);
   }
 
-  entriesOfKind(log: string, kind: string): Promise<StoredLeaf[]> {
-    return readLeavesOfKind(this.#client, log, kind);
+  entriesOfKind(log: string, kind: string, range?: { from: number; to: number }): Promise<StoredLeaf[]> {
+    return readLeavesOfKind(this.#client, log, kind, range);
   }
 
   findColumnMismatch(log: string): Promise<ColumnMismatch | undefined> {

@@ -40,6 +40,10 @@ export interface GatewayConfigOverrides {
   auth?: Record<string, unknown>;
   credentials?: Record<string, unknown>;
   redaction?: Record<string, unknown>;
+  /** The config's policies section; a relative dir is relative to the gateway's temporary folder. */
+  policies?: Record<string, unknown>;
+  /** The config's approvers section. */
+  approvers?: Record<string, unknown>;
   /** Added to the gateway's environment. */
   env?: Record<string, string>;
 }
@@ -55,6 +59,8 @@ export async function startGateway(servers: Record<string, UpstreamConfig>, over
     auth: overrides.auth ?? { unauthenticated: 'loopback' },
     ...(overrides.credentials ? { credentials: overrides.credentials } : {}),
     ...(overrides.redaction ? { redaction: overrides.redaction } : {}),
+    ...(overrides.policies ? { policies: overrides.policies } : {}),
+    ...(overrides.approvers ? { approvers: overrides.approvers } : {}),
     servers,
   };
   const configFile = join(folder, 'agenttrail.yaml');
