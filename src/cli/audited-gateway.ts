@@ -1,5 +1,8 @@
+import { userInfo } from 'node:os';
 import type { GatewayConfig, ServerConfig } from '../config/config-schema.js';
-import { readCredentialValues } from '../credentials/credential-sources.js';
+import { CredentialBroker } from '../credentials/credential-broker.js';
+import { CredentialSourceError, knownSecretsOf, readCredentials } from '../credentials/credential-sources.js';
+import type { CredentialSecrets } from '../credentials/credential-sources.js';
 import { delegateCredentials } from '../credentials/delegated-credentials.js';
 import { redactingSink } from '../credentials/redacting-sink.js';
 import { SecretRedactor } from '../credentials/secret-redactor.js';
@@ -20,7 +23,7 @@ export interface AuditedGateway {
 
 /**
  * What serve and wrap share: the signing key and log secret (created on first run), the log's
- * writer, the credentials read and put into the upstreams they are for, and a gateway whose every
+ * writer, the credentials read and routed to the upstreams they are for, and a gateway whose every
  * entry is recorded with secrets redacted.
  */
 export async function openAuditedGateway(
@@ -33,22 +36,62 @@ export async function openAuditedGateway(
   const keyPath = resolveKeyPath(flags.key, config.log.key, env);
   const signer = await loadOrCreateGatewayKey(keyPath, config.log.origin);
   const logSecret = await loadOrCreateLogSecret(resolveLogSecretPath(config.log.secret, keyPath));
-  const credentialValues = await readCredentialValues(config.credentials, nodeSecretReader(env));
-  const delegations = delegateCredentials(servers, config.credentials, credentialValues, logSecret);
-  const redactor = new SecretRedactor({
-    logSecret,
-    knownSecrets: [...credentialValues].map(([name, value]) => ({ name, value })),
-    detectors: config.redaction.patterns.map(({ name, pattern }) => ({ name, pattern: new RegExp(pattern) })),
-  });
-  const redactText = (text: string): string => redactor.redactText(text);
   const database = await openAuditDatabase(resolveDatabaseUrl(flags.db, config.log.db, env), config.log.origin, signer, env, config.log.witnesses);
-  const gateway = new Gateway({
-    servers: delegations.servers,
-    delegations: delegations.byServer,
-    separator: config.naming.separator,
-    ...(options.prefixNames === undefined ? {} : { prefixNames: options.prefixNames }),
-    sink: redactingSink(database.appender, redactor),
-    onStderrLine: (server, line) => options.onStderrLine(server, redactText(line)),
-  });
-  return { gateway, database, redactText };
+  try {
+    const secrets = await readCredentialsOrRecord(config, database, logSecret, env);
+    const delegations = delegateCredentials(servers, config.credentials, secrets, logSecret);
+    const redactor = new SecretRedactor({
+      logSecret,
+      knownSecrets: knownSecretsOf(secrets),
+      detectors: config.redaction.patterns.map(({ name, pattern }) => ({ name, pattern: new RegExp(pattern) })),
+    });
+    const redactText = (text: string): string => redactor.redactText(text);
+    const credentials = await CredentialBroker.open({
+      routes: delegations.routes,
+      logSecret,
+      revokedCredentials: () => database.store.revokedCredentials(),
+      onIssuedSecret: (secret) => redactor.remember(secret),
+      conceal: redactText,
+    });
+    const gateway = new Gateway({
+      servers: delegations.servers,
+      credentials,
+      separator: config.naming.separator,
+      ...(options.prefixNames === undefined ? {} : { prefixNames: options.prefixNames }),
+      sink: redactingSink(database.appender, redactor),
+      onStderrLine: (server, line) => options.onStderrLine(server, redactText(line)),
+    });
+    return { gateway, database, redactText };
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}
+
+/**
+ * Reads every credential; one that cannot be read stops the start, and the log records which one
+ * and why (a `credential.failed` entry), so that a reviewer sees why the gateway was down.
+ */
+async function readCredentialsOrRecord(config: GatewayConfig, database: AuditDatabase, logSecret: Uint8Array, env: NodeJS.ProcessEnv): Promise<Map<string, CredentialSecrets>> {
+  try {
+    return await readCredentials(config.credentials, nodeSecretReader(env));
+  } catch (error) {
+    if (!(error instanceof CredentialSourceError)) throw error;
+    // A command's error output is quoted in the reason: shapes of secrets are redacted from it.
+    const sink = redactingSink(database.appender, new SecretRedactor({ logSecret }));
+    const recorded = await sink
+      .append({
+        v: 1,
+        time: new Date().toISOString(),
+        kind: 'credential.failed',
+        session: 'gateway',
+        agent: { transport: 'cli', user: userInfo().username },
+        payload: { credential: { name: error.credential, source: error.source }, reason: error.reason },
+      })
+      .then(
+        (entry) => `recorded as entry ${entry.index} of log "${config.log.origin}"`,
+        (failure: unknown) => `and this could not be recorded: ${failure instanceof Error ? failure.message : String(failure)}`,
+      );
+    throw new Error(`${error.message}; the gateway did not start (${recorded})`, { cause: error });
+  }
 }

@@ -10,6 +10,7 @@ Usage:
   agenttrail keys  init | show | rotate [--key FILE] [--origin NAME] [--config FILE] [--db URL]
   agenttrail agents add NAME [--role ROLE] | list | suspend NAME | resume NAME | revoke NAME | rotate NAME
                    [--db URL] [--config FILE] [--key FILE] [--json]
+  agenttrail credentials add NAME | rotate NAME | revoke NAME | list [--config FILE] [--db URL] [--key FILE] [--json]
   agenttrail <command> --help
   agenttrail --version
 
@@ -23,6 +24,8 @@ Commands:
   keys    Create, show or rotate the key that signs the log's checkpoints.
   agents  Give agents, reviewers, approvers and admins their tokens; suspend, resume, revoke or
           rotate them. Every change is a ledger entry.
+  credentials  Record when a delegated credential was provisioned and rotated (by fingerprint),
+          or revoke it: a running gateway stops delegating it at once.
 
 Exit codes: 0 success, 1 verification failed, 2 usage, config or I/O error (a one-line reason
 on stderr).
@@ -186,4 +189,37 @@ ${KEY_OPTION}
 
 Exit codes: 0 done, 2 usage, config or I/O error, or a change that does not apply (an unknown
 name, a revoked principal), with a one-line reason on stderr.
+`;
+
+export const CREDENTIALS_HELP = `Usage: agenttrail credentials add NAME | rotate NAME | revoke NAME | list
+                              [--config FILE] [--db URL] [--key FILE] [--json]
+
+The life cycle of the credentials the gateway hands to tool servers (the config's credentials):
+  add NAME     Read the secret from its configured source and record its keyed fingerprint
+               (HMAC-SHA256 under the log secret), never the secret: the log shows from when on
+               this secret was delegated. For a token exchange, the client secret is recorded.
+  rotate NAME  After the secret was changed at its source: record the new fingerprint. A running
+               gateway keeps the value it read at start until it is restarted; its
+               credential.delegated entries show which fingerprint each call carried.
+  revoke NAME  Stop the credential for good, also in a running gateway from its next request on:
+               every call that needs it is refused with a tool error "credential NAME was
+               revoked", recorded, and no request carries it any more. It needs no earlier add.
+  list         Name, status and fingerprint of each recorded credential (and, with --config,
+               the configured ones not recorded yet).
+
+Each change is first recorded in the log (credential.added, credential.rotated,
+credential.revoked: name, status, fingerprint) and only then made: if the log cannot be written,
+nothing changes. A revoked name cannot be added again.
+
+Options:
+  --config FILE     The gateway's config file: where each credential's secret comes from, and
+                    log.db, log.key, log.secret and log.origin. Needed by add and rotate.
+${DB_OPTION}
+${KEY_OPTION}
+                    Created if it does not exist (the path is printed on stderr).
+  --json            Print one JSON document: {action, credential, entry} or {credentials}.
+  -h, --help        Show this help.
+
+Exit codes: 0 done, 2 usage, config or I/O error, or a change that does not apply (an unknown
+name, a revoked credential, a rotation to the same secret), with a one-line reason on stderr.
 `;

@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { AGENTTRAIL_VERSION } from '../version.js';
-import { AGENTS_HELP, EXPORT_HELP, KEYS_HELP, MAIN_HELP, SERVE_HELP, VERIFY_HELP, WRAP_HELP } from './help-texts.js';
+import { AGENTS_HELP, CREDENTIALS_HELP, EXPORT_HELP, KEYS_HELP, MAIN_HELP, SERVE_HELP, VERIFY_HELP, WRAP_HELP } from './help-texts.js';
 import { AgentsOptionsSchema, runAgents } from './agents-command.js';
+import { CredentialsOptionsSchema, runCredentials } from './credentials-command.js';
 import { ExportOptionsSchema, runExport } from './export-command.js';
 import { KeysOptionsSchema, runKeys } from './keys-command.js';
 import { runServe, ServeOptionsSchema } from './serve-command.js';
@@ -62,6 +63,12 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
         await runAgents(parsed.positionals, validate(AgentsOptionsSchema, parsed.values), env);
         return EXIT_OK;
       }
+      case 'credentials': {
+        const parsed = parseCommandLine(rest, { db: STRING, config: STRING, key: STRING, json: { type: 'boolean' } });
+        if (parsed.help) return printHelp(CREDENTIALS_HELP);
+        await runCredentials(parsed.positionals, validate(CredentialsOptionsSchema, parsed.values), env);
+        return EXIT_OK;
+      }
       case 'verify': {
         const parsed = parseCommandLine(rest, {
           db: STRING,
@@ -90,7 +97,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
         return (await runExport(validate(ExportOptionsSchema, parsed.values), env)) ? EXIT_OK : EXIT_VERIFICATION_FAILED;
       }
       default:
-        throw new UsageError(`unknown command '${command}' (commands: serve, wrap, verify, export, keys, agents; see agenttrail --help)`);
+        throw new UsageError(`unknown command '${command}' (commands: serve, wrap, verify, export, keys, agents, credentials; see agenttrail --help)`);
     }
   } catch (error) {
     process.stderr.write(`agenttrail: ${oneLine(error)}\n`);

@@ -2,7 +2,8 @@ import { ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
 import { canonicalHash } from '../ledger/canonical-json.js';
 import type { AgentIdentity, Entry, EntryDraft, EntryOutcome } from '../ledger/entry.js';
 import { timeOrderedId } from '../ledger/time-ordered-id.js';
-import type { DelegatedCredential } from '../credentials/delegated-credentials.js';
+import { CredentialRefusal, NO_DELEGATION } from './call-credentials.js';
+import type { CallCredentials, CallDelegation } from './call-credentials.js';
 import { UpstreamError } from './upstream-error.js';
 
 /** Where entries go: the log's single writer. `append` resolves once the entry is durable. */
@@ -14,6 +15,8 @@ export interface EntrySink {
 export interface SessionIdentity {
   session: string;
   agent: AgentIdentity;
+  /** The OAuth access token the agent sent with this request: a token exchange's subject, never recorded. */
+  accessToken?: string | undefined;
 }
 
 /** One exchange to record: a request and, later, its outcome. */
@@ -42,12 +45,13 @@ export interface RecordedCall {
 export class CallRecorder {
   constructor(
     private readonly sink: EntrySink,
-    /** Per upstream server, the credentials its requests carry: each use is recorded. */
-    private readonly delegations: ReadonlyMap<string, readonly DelegatedCredential[]> = new Map(),
+    /** Which credentials each call carries upstream: each use is recorded. */
+    private readonly credentials: Pick<CallCredentials, 'forCall'> = { forCall: () => Promise.resolve(NO_DELEGATION) },
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async record<T>(who: SessionIdentity, call: RecordedCall, run: () => Promise<T>): Promise<T> {
+  /** `run` sends the call upstream with the headers of the credentials that go with it alone. */
+  async record<T>(who: SessionIdentity, call: RecordedCall, run: (headers: Readonly<Record<string, string>>) => Promise<T>): Promise<T> {
     const callId = timeOrderedId();
     const common = {
       session: who.session,
@@ -59,7 +63,11 @@ export class CallRecorder {
       ...(call.name === undefined ? {} : { name: call.name }),
     };
     const time = this.now().toISOString();
-    // One group commit holds the request and the credentials it will carry upstream.
+    const { delegation, refusal } = await this.credentials.forCall(who, call).then(
+      (delegation): { delegation: CallDelegation; refusal?: Error } => ({ delegation }),
+      (error: unknown) => ({ delegation: NO_DELEGATION, refusal: error instanceof Error ? error : new Error(String(error)) }),
+    );
+    // One group commit holds the request and the credentials it will carry upstream (or why one could not go).
     await Promise.all([
       this.appendOr('call refused:', {
         v: 1,
@@ -69,21 +77,25 @@ export class CallRecorder {
         argsHash: canonicalHash(call.args ?? {}),
         payload: { ...(call.direction === 'server' ? { direction: 'server' } : {}), params: call.payload ?? {} },
       }),
-      ...this.delegatedTo(call).map((credential) =>
+      ...delegation.credentials.map((credential) =>
         this.appendOr('call refused:', { v: 1, time, kind: 'credential.delegated', ...common, payload: { credential } }),
       ),
+      ...(refusal instanceof CredentialRefusal
+        ? [this.appendOr('call refused:', { v: 1, time, kind: 'credential.failed', ...common, payload: { credential: { name: refusal.credential, carrier: refusal.carrier }, reason: refusal.reason } })]
+        : []),
     ]);
     const started = performance.now();
     let outcome: EntryOutcome = 'ok';
     let payload: unknown;
     try {
-      const result = await run();
-      if (isToolErrorResult(result)) outcome = 'error';
+      const result = refusal === undefined ? await run(delegation.headers) : refusedCall<T>(call, refusal);
+      if (refusal !== undefined) outcome = 'refused';
+      else if (isToolErrorResult(result)) outcome = 'error';
       payload = { result };
       return result;
     } catch (error) {
       const cancelled = call.signal?.aborted === true;
-      outcome = cancelled ? 'cancelled' : outcomeOf(error);
+      outcome = refusal !== undefined ? 'refused' : cancelled ? 'cancelled' : outcomeOf(error);
       // The SDK's error for an aborted call speaks of a timeout or a closed connection; the reviewer reads why it ended.
       payload = { error: cancelled ? { message: `cancelled by the agent (${String(call.signal?.reason)})` } : describeError(error) };
       throw error;
@@ -100,12 +112,6 @@ export class CallRecorder {
     }
   }
 
-  /** Credentials go with requests the agent sends to one server, not with the server's own requests. */
-  private delegatedTo(call: RecordedCall): readonly DelegatedCredential[] {
-    if (call.server === undefined || call.direction === 'server') return [];
-    return this.delegations.get(call.server) ?? [];
-  }
-
   /** Records a single event that has no outcome of its own (session start and end). */
   async event(who: SessionIdentity, kind: string, payload: unknown): Promise<void> {
     await this.appendOr('refused:', { v: 1, time: this.now().toISOString(), kind, session: who.session, agent: who.agent, payload });
@@ -120,6 +126,12 @@ export class CallRecorder {
       throw new ProtocolError(ProtocolErrorCode.InternalError, `${consequence} the audit log cannot be written (${reason})`);
     }
   }
+}
+
+/** A tool call the gateway did not send is a tool error the model reads; any other request fails. */
+function refusedCall<T>(call: RecordedCall, refusal: Error): T {
+  if (call.family === 'tool') return { content: [{ type: 'text', text: refusal.message }], isError: true } as T;
+  throw new ProtocolError(ProtocolErrorCode.InvalidRequest, refusal.message);
 }
 
 function isToolErrorResult(result: unknown): boolean {

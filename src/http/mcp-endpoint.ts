@@ -7,7 +7,7 @@ import {
 } from '@modelcontextprotocol/server';
 import type { AgentSession } from '../gateway/agent-session.js';
 import type { Gateway } from '../gateway/gateway.js';
-import type { CallerIdentity } from './agent-authentication.js';
+import type { AgentAccessToken, CallerIdentity } from './agent-authentication.js';
 import { jsonRpcErrorResponse } from './json-rpc-error-response.js';
 import { GET_STREAM_ID, SessionEventStore } from './session-event-store.js';
 
@@ -58,8 +58,13 @@ export class McpEndpoint {
     };
   }
 
-  /** `caller` is who the request comes from, as the endpoint's authentication established it. */
-  async handle(request: Request, caller: CallerIdentity): Promise<Response> {
+  /**
+   * `caller` is who the request comes from, as the endpoint's authentication established it;
+   * `accessToken` the OAuth access token it sent, which each message of the request carries to the
+   * gateway (`ctx.http.authInfo`), so that a token exchange can act on the agent's behalf.
+   */
+  async handle(request: Request, caller: CallerIdentity, accessToken?: AgentAccessToken): Promise<Response> {
+    const sent = accessToken === undefined ? undefined : { authInfo: accessToken };
     const sessionId = request.headers.get('mcp-session-id');
     if (sessionId !== null) {
       const legacy = this.#sessions.get(sessionId);
@@ -67,7 +72,7 @@ export class McpEndpoint {
       if (!legacy || legacy.owner !== ownerOf(caller)) {
         return jsonRpcErrorResponse(404, -32001, `unknown or expired session '${sessionId}': start a new session with initialize`);
       }
-      return request.method === 'GET' ? this.openGetStream(legacy, request) : legacy.transport.handleRequest(request);
+      return request.method === 'GET' ? this.openGetStream(legacy, request) : legacy.transport.handleRequest(request, sent);
     }
     if (request.method === 'GET') {
       return jsonRpcErrorResponse(
@@ -77,11 +82,11 @@ export class McpEndpoint {
       );
     }
     if (await isLegacyRequest(request, undefined, { maxRequestBodySize: this.options.maxBodyBytes })) {
-      return this.openLegacySession(request, caller);
+      return this.openLegacySession(request, caller, sent);
     }
     this.#callerOf.set(request, caller);
     await this.listenUpstream(request);
-    return this.#stateless.fetch(request);
+    return this.#stateless.fetch(request, sent);
   }
 
   async close(): Promise<void> {
@@ -90,7 +95,7 @@ export class McpEndpoint {
     this.#sessions.clear();
   }
 
-  private async openLegacySession(request: Request, caller: CallerIdentity): Promise<Response> {
+  private async openLegacySession(request: Request, caller: CallerIdentity, sent: { authInfo: AgentAccessToken } | undefined): Promise<Response> {
     const sessionId = crypto.randomUUID();
     const session = this.options.gateway.openSession(sessionId, { transport: 'http', ...caller });
     const events = new SessionEventStore();
@@ -103,7 +108,7 @@ export class McpEndpoint {
     });
     transport.onclose = () => this.forget(sessionId);
     await session.server.connect(transport);
-    const response = await transport.handleRequest(request);
+    const response = await transport.handleRequest(request, sent);
     // Anything but a successful initialize leaves no session behind.
     if (!this.#sessions.has(sessionId)) await session.close();
     return response;
