@@ -13,18 +13,17 @@ import type { AuditDatabase } from './audit-database.js';
 import { loadOrCreateGatewayKey, resolveKeyPath } from './gateway-key.js';
 import { loadOrCreateLogSecret, resolveLogSecretPath } from './log-secret.js';
 import { nodeSecretReader } from './node-secret-reader.js';
+import { redactStderr } from './redacted-stderr.js';
 
 export interface AuditedGateway {
   readonly gateway: Gateway;
   readonly database: AuditDatabase;
-  /** Removes the secrets the log would not hold from a line bound for the operator's terminal. */
-  readonly redactText: (text: string) => string;
 }
 
 /**
  * What serve and wrap share: the signing key and log secret (created on first run), the log's
  * writer, the credentials read and routed to the upstreams they are for, and a gateway whose every
- * entry is recorded with secrets redacted.
+ * entry is recorded, and every line printed on stderr, with secrets redacted.
  */
 export async function openAuditedGateway(
   config: GatewayConfig,
@@ -46,6 +45,7 @@ export async function openAuditedGateway(
       detectors: config.redaction.patterns.map(({ name, pattern }) => ({ name, pattern: new RegExp(pattern) })),
     });
     const redactText = (text: string): string => redactor.redactText(text);
+    redactStderr(redactText);
     const credentials = await CredentialBroker.open({
       routes: delegations.routes,
       logSecret,
@@ -59,9 +59,9 @@ export async function openAuditedGateway(
       separator: config.naming.separator,
       ...(options.prefixNames === undefined ? {} : { prefixNames: options.prefixNames }),
       sink: redactingSink(database.appender, redactor),
-      onStderrLine: (server, line) => options.onStderrLine(server, redactText(line)),
+      onStderrLine: options.onStderrLine,
     });
-    return { gateway, database, redactText };
+    return { gateway, database };
   } catch (error) {
     await database.close();
     throw error;
