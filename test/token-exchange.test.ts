@@ -8,7 +8,7 @@ import { createServer } from 'node:http';
 import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, test } from 'vitest';
-import { connectClient } from './support/clients.js';
+import { connectClient, REVISIONS } from './support/clients.js';
 import type { ClientRevision } from './support/clients.js';
 import { reportedHeaders, startCredentialEchoServer } from './support/credential-echo-server.js';
 import type { CredentialEchoServer } from './support/credential-echo-server.js';
@@ -105,6 +105,12 @@ describe('OAuth token exchange for upstream credentials', () => {
             header: 'Authorization',
             format: 'Bearer {value}',
           },
+          'audit-token': {
+            source: { tokenExchange: { endpoint: endpoint.url, clientId: CLIENT_ID, clientSecret: 'env:TX_CLIENT_SECRET', audience: 'audit-api' } },
+            servers: ['echo'],
+            header: 'X-Audit-Key',
+            tools: ['repo-read'],
+          },
         },
       },
     );
@@ -133,11 +139,11 @@ describe('OAuth token exchange for upstream credentials', () => {
     return jwt;
   }
 
-  it("exchanges the OAuth agent's own access token for an upstream token, used for its calls until shortly before it expires", async () => {
+  test.each(REVISIONS)("exchanges the OAuth agent's own access token (%s) for an upstream token, used for its calls until shortly before it expires", async (revision) => {
     const jwt = await oauthToken();
     const asked = endpoint.requests.length;
     const before = Date.now();
-    const results = await callAs(jwt, 'whoami', '2025-11-25', 2);
+    const results = await callAs(jwt, 'whoami', revision, 2);
 
     expect(endpoint.requests.slice(asked)).toHaveLength(1);
     const exchange = endpoint.requests[asked]!;
@@ -151,24 +157,21 @@ describe('OAuth token exchange for upstream credentials', () => {
     const token = endpoint.issued.get(jwt)!;
     for (const result of results) expect(reportedHeaders(result)).toEqual({ authorization: `Bearer ${token}` });
 
-    const entries = await waitForEntries(gateway.entries, (all) => all.filter((entry) => entry.kind === 'tool.result' && entry.agent.id === 'research-agent').length >= 2);
-    const delegated = entries.filter((entry) => entry.kind === 'credential.delegated').map((entry) => entry.payload as { credential: Record<string, string> });
-    expect(delegated).toHaveLength(2);
-    for (const { credential } of delegated) {
-      expect(credential).toMatchObject({
-        name: 'upstream-token',
-        carrier: 'header Authorization',
-        fingerprint: keyedFingerprint(gateway.folder, token),
-        scope: 'repo:read',
-      });
+    const fingerprint = keyedFingerprint(gateway.folder, token);
+    const usedHere = (entry: { kind: string; payload?: unknown }) => entry.kind === 'credential.delegated' && JSON.stringify(entry.payload).includes(fingerprint);
+    const entries = await waitForEntries(gateway.entries, (all) => all.filter(usedHere).length === 2);
+    for (const entry of entries.filter(usedHere)) {
+      const { credential } = entry.payload as { credential: Record<string, string> };
+      expect(credential).toMatchObject({ name: 'upstream-token', carrier: 'header Authorization', fingerprint, scope: 'repo:read' });
       const expires = Date.parse(credential.expires!);
       expect(expires).toBeGreaterThanOrEqual(before + 3_600_000 - 1000);
       expect(expires).toBeLessThanOrEqual(Date.now() + 3_600_000);
+      // The upstream echoed the token: the log holds a marker naming the credential instead.
+      const outcome = await waitForEntries(gateway.entries, (all) => all.some((other) => other.kind === 'tool.result' && other.call === entry.call));
+      const recordedResult = JSON.stringify(outcome.find((other) => other.kind === 'tool.result' && other.call === entry.call)!.payload);
+      expect(recordedResult).toContain('[redacted:credential:upstream-token:');
+      expect(recordedResult).not.toContain(token);
     }
-    // The upstream echoed the token: the log holds a marker naming the credential instead.
-    const recordedResult = JSON.stringify(entries.find((entry) => entry.kind === 'tool.result' && entry.agent.id === 'research-agent')!.payload);
-    expect(recordedResult).toContain('[redacted:credential:upstream-token:');
-    expect(recordedResult).not.toContain(token);
   });
 
   it('exchanges the configured subject token for an agent that did not authenticate with OAuth', async () => {
@@ -178,13 +181,33 @@ describe('OAuth token exchange for upstream credentials', () => {
     expect(reportedHeaders(result)).toEqual({ authorization: `Bearer ${endpoint.issued.get(SERVICE_SUBJECT)}` });
   });
 
+  it('refuses a call whose token exchange has no subject: the agent has no OAuth access token and none is configured', async () => {
+    const callsUpstream = echo.seen.filter((request) => request.method === 'tools/call').length;
+    const [result] = await callAs(await addPrincipal(gateway, 'plain-bot'), 'repo-read');
+    expect(result).toEqual({
+      isError: true,
+      content: [
+        {
+          type: 'text',
+          text:
+            'credential "audit-token" needs a subject token to exchange: the agent did not authenticate with an OAuth access token, ' +
+            "and tokenExchange.subjectToken is not set; the call was not sent to server 'echo'",
+        },
+      ],
+    });
+    expect(echo.seen.filter((request) => request.method === 'tools/call')).toHaveLength(callsUpstream);
+    // An OAuth agent's own token is its subject.
+    const [allowed] = await callAs(await oauthToken(), 'repo-read');
+    expect(Object.keys(reportedHeaders(allowed)).sort()).toEqual(['authorization', 'x-audit-key']);
+  });
+
   const failures: { mode: EndpointMode; reason: RegExp }[] = [
     { mode: 'refuse', reason: /^could not be obtained: the token endpoint refused the exchange \(HTTP 400, invalid_grant: the subject token has been revoked\)$/ },
     { mode: 'hang', reason: new RegExp(`^could not be obtained: the token endpoint did not answer within ${TIMEOUT_MS} ms$`) },
     { mode: 'garbage', reason: /^could not be obtained: the token endpoint's answer is not JSON$/ },
     {
       mode: 'leak-secret',
-      reason: /^could not be obtained: the token endpoint refused the exchange \(HTTP 401, invalid_client: client secret \[redacted:credential:upstream-token\.client-secret:[0-9a-f]{32}:[0-9a-f]{64}\] is not the one on file\)$/,
+      reason: /^could not be obtained: the token endpoint refused the exchange \(HTTP 401, invalid_client: client secret \[redacted:credential:[a-z-]+\.client-secret:[0-9a-f]{32}:[0-9a-f]{64}\] is not the one on file\)$/,
     },
   ];
 

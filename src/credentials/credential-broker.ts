@@ -109,16 +109,11 @@ export class CredentialBroker implements CallCredentials {
 
   /** The headers of the HTTP servers' credentials that go with every request, without the revoked ones. */
   #updateStaticHeaders(): void {
-    this.#staticHeaders = new Map(
-      [...this.options.routes].map(([server, routes]) => [
-        server,
-        Object.fromEntries(
-          routes
-            .filter((route) => route.header !== undefined && !isPerCall(route) && !this.#revoked.has(route.name))
-            .map((route) => [route.header!, route.format.replaceAll('{value}', route.value.kind === 'secret' ? route.value.value : '')]),
-        ),
-      ]),
-    );
+    const sent = (route: CredentialRoute): [string, string][] =>
+      route.header !== undefined && route.limits === undefined && route.value.kind === 'secret' && !this.#revoked.has(route.name)
+        ? [[route.header, route.format.replaceAll('{value}', route.value.value)]]
+        : [];
+    this.#staticHeaders = new Map([...this.options.routes].map(([server, routes]) => [server, Object.fromEntries(routes.flatMap(sent))]));
   }
 }
 

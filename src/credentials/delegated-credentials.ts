@@ -1,4 +1,4 @@
-import { credentialTargetProblem } from '../config/config-schema.js';
+import { credentialTargetProblem, isTokenExchange } from '../config/config-schema.js';
 import type { CredentialConfig, ServerConfig } from '../config/config-schema.js';
 import { credentialFingerprint } from './credential-fingerprint.js';
 import { credentialLimits } from './credential-limits.js';
@@ -85,7 +85,7 @@ function credentialValue(name: string, credential: CredentialConfig, read: Crede
     const recorded = { name, carrier: '', fingerprint: credentialFingerprint(logSecret, read.value), scope: credential.scope, expires: credential.expires };
     return { kind: 'secret', value: read.value, recorded };
   }
-  if (typeof credential.source !== 'object' || !('tokenExchange' in credential.source)) throw new Error(`credential "${name}" was read as a token exchange but is none`);
+  if (!isTokenExchange(credential.source)) throw new Error(`credential "${name}" was read as a token exchange but is none`);
   const settings = credential.source.tokenExchange;
   return {
     kind: 'token-exchange',
