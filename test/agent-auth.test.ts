@@ -2,46 +2,16 @@
 // token from `agenttrail agents add` or an OAuth access token; everything else is refused with a 401
 // that points at the protected resource metadata, and recorded. A suspended agent is refused from
 // its next request, in the middle of a session too.
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
+import { UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, test } from 'vitest';
 import { connectClient, REVISIONS } from './support/clients.js';
 import { keyFileBeside, startGateway, waitForEntries } from './support/gateway-process.js';
 import type { RunningGateway } from './support/gateway-process.js';
+import { AUDIENCE, ISSUER, startIssuer } from './support/oauth-issuer.js';
+import type { TestIssuer } from './support/oauth-issuer.js';
+import { addPrincipal } from './support/principals.js';
 import { runAgenttrail } from './support/run-agenttrail.js';
 import { startEverythingStdio } from './support/upstream-servers.js';
-
-const ISSUER = 'https://issuer.agenttrail.test';
-const AUDIENCE = 'https://gateway.agenttrail.test/mcp';
-
-/** An authorization server's published keys, on loopback: what the gateway fetches to check tokens. */
-async function startIssuer() {
-  const { publicKey, privateKey } = await generateKeyPair('ES256');
-  const stranger = await generateKeyPair('ES256');
-  const jwk = { ...(await exportJWK(publicKey)), kid: 'issuer-key-1', alg: 'ES256', use: 'sig' };
-  const server = createServer((_request, response) => {
-    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] }));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const jwks = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`;
-  const sign = (claims: Record<string, unknown>, options: { audience?: string; expiresIn?: string | number; key?: CryptoKey } = {}) =>
-    new SignJWT({ client_id: 'research-agent', scope: 'mcp:tools', ...claims })
-      .setProtectedHeader({ alg: 'ES256', kid: 'issuer-key-1' })
-      .setIssuer(ISSUER)
-      .setAudience(options.audience ?? AUDIENCE)
-      .setSubject('alice@example.com')
-      .setIssuedAt()
-      .setExpirationTime(options.expiresIn ?? '5m')
-      .sign(options.key ?? privateKey);
-  return { jwks, sign, strangerKey: stranger.privateKey, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
-
-async function addPrincipal(gateway: RunningGateway, name: string, role = 'agent'): Promise<string> {
-  const added = await runAgenttrail(['agents', 'add', name, '--role', role, '--db', gateway.db, '--key', keyFileBeside(gateway.db), '--json']);
-  expect(added.code, added.stderr).toBe(0);
-  return (JSON.parse(added.stdout) as { token: string }).token;
-}
 
 async function agentsCommand(gateway: RunningGateway, action: string, name: string): Promise<void> {
   const done = await runAgenttrail(['agents', action, name, '--db', gateway.db, '--key', keyFileBeside(gateway.db)]);
@@ -57,7 +27,7 @@ function post(gateway: RunningGateway, headers: Record<string, string> = {}): Pr
 }
 
 describe('agents on the HTTP endpoint', () => {
-  let issuer: Awaited<ReturnType<typeof startIssuer>>;
+  let issuer: TestIssuer;
   let gateway: RunningGateway;
 
   beforeAll(async () => {

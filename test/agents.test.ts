@@ -14,7 +14,7 @@ import type { PrincipalDirectory } from '../src/auth/principal-directory.js';
 import { isPermitted } from '../src/auth/role-permissions.js';
 import { applyPrincipalChange, findPrincipalByTokenHash, readPrincipal } from '../src/store/principal-queries.js';
 import { DEFAULT_ORIGIN, readEntries } from './support/gateway-process.js';
-import { runAgenttrail } from './support/run-agenttrail.js';
+import { refusalOf, runAgenttrail } from './support/run-agenttrail.js';
 import type { CliResult } from './support/run-agenttrail.js';
 
 const TOKEN = /^agt_[A-Za-z0-9_-]{43}$/;
@@ -79,10 +79,7 @@ async function succeeds(...args: string[]): Promise<CliResult> {
 
 /** A command refused with exit code 2 and a one-line reason on stderr. */
 async function refused(...args: string[]): Promise<string> {
-  const result = await agents(...args);
-  expect(result.code, result.stderr).toBe(2);
-  expect(result.stdout).toBe('');
-  return result.stderr.split('\n')[0]!;
+  return refusalOf(await agents(...args));
 }
 
 describe('agenttrail agents', () => {

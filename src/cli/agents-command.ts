@@ -1,29 +1,17 @@
-import { userInfo } from 'node:os';
-import type { Client } from '@libsql/client';
 import { z } from 'zod';
 import { generateAccessToken, hashAccessToken } from '../auth/access-token.js';
 import { PrincipalNameSchema, PrincipalRoleSchema } from '../auth/principal.js';
 import type { Principal } from '../auth/principal.js';
+import type { GatewayConfig } from '../config/config-schema.js';
 import { LIFE_CYCLE_ENTRY_KINDS, statusAfter } from '../auth/principal-life-cycle.js';
 import type { LifeCycleAction } from '../auth/principal-life-cycle.js';
-import { defaultConfig } from '../config/config-schema.js';
-import type { LogConfig } from '../config/config-schema.js';
-import { loadConfigFile } from '../config/load-config-file.js';
-import { connectDatabase } from '../store/database-connection.js';
-import { applyMigrations } from '../store/migrations.js';
 import { applyPrincipalChange, insertPrincipal, listPrincipals, readPrincipal } from '../store/principal-queries.js';
-import type { AuditDatabase } from './audit-database.js';
-import { openAuditDatabase, resolveDatabaseUrl } from './audit-database.js';
-import { loadOrCreateGatewayKey, resolveKeyPath } from './gateway-key.js';
+import type { PrincipalRecord } from '../store/principal-queries.js';
+import { LifeCycleOptionsShape, lifeCycleConfig, printTable, readForList, recordLifeCycleChange } from './life-cycle-change.js';
+import type { LifeCycleOptions, LifeCycleRows } from './life-cycle-change.js';
 import { UsageError } from './usage-error.js';
 
-export const AgentsOptionsSchema = z.strictObject({
-  role: PrincipalRoleSchema.optional(),
-  db: z.string().min(1).optional(),
-  config: z.string().min(1).optional(),
-  key: z.string().min(1).optional(),
-  json: z.boolean().optional(),
-});
+export const AgentsOptionsSchema = z.strictObject({ role: PrincipalRoleSchema.optional(), ...LifeCycleOptionsShape });
 export type AgentsOptions = z.infer<typeof AgentsOptionsSchema>;
 
 const AgentsActionSchema = z.enum(['add', 'list', 'suspend', 'resume', 'revoke', 'rotate'], {
@@ -44,104 +32,55 @@ export async function runAgents(
     throw new UsageError(action === undefined ? 'agents needs an action: add, list, suspend, resume, revoke or rotate' : parsedAction.error.issues[0]!.message);
   }
   if (options.role !== undefined && parsedAction.data !== 'add') throw new UsageError('--role applies to agents add only');
-  const config = options.config === undefined ? defaultConfig() : (await loadConfigFile(options.config, env, { requireServers: false })).config;
+  const config = await lifeCycleConfig(options, env);
   if (parsedAction.data === 'list') {
     if (name !== undefined) throw new UsageError(`agents list takes no name, got '${name}'`);
-    await listAgents(resolveDatabaseUrl(options.db, config.log.db, env), options.json === true, env);
+    await listAgents(options, await readForList(options, config, env, listPrincipals));
     return;
   }
   if (name === undefined) throw new UsageError(`agents ${parsedAction.data} needs a NAME`);
   if (extra !== undefined) throw new UsageError(`agents ${parsedAction.data} takes one NAME, got also '${extra}'`);
   const parsedName = PrincipalNameSchema.safeParse(name);
   if (!parsedName.success) throw new UsageError(`invalid name ${JSON.stringify(name)}: ${parsedName.error.issues[0]!.message}`);
-  await changePrincipal(parsedAction.data, parsedName.data, options, config.log, env);
+  await changePrincipal(parsedAction.data, parsedName.data, options, config, env);
 }
 
-async function listAgents(url: string, json: boolean, env: NodeJS.ProcessEnv): Promise<void> {
-  const client = await connectDatabase({ url, authToken: env.AGENTTRAIL_DB_AUTH_TOKEN });
-  try {
-    await applyMigrations(client);
-    const principals = (await listPrincipals(client)).map(({ name, role, status, created, updated }) => ({ name, role, status, created, updated }));
-    if (json) {
-      process.stdout.write(`${JSON.stringify({ principals })}\n`);
-      return;
-    }
-    if (principals.length === 0) {
-      process.stderr.write('agenttrail: no principals yet (add one with agenttrail agents add NAME)\n');
-      return;
-    }
-    const width = Math.max(4, ...principals.map((p) => p.name.length));
-    process.stdout.write(`${'NAME'.padEnd(width)}  ROLE      STATUS     UPDATED\n`);
-    for (const p of principals) process.stdout.write(`${p.name.padEnd(width)}  ${p.role.padEnd(8)}  ${p.status.padEnd(9)}  ${p.updated}\n`);
-  } finally {
-    client.close();
-  }
+const PRINCIPAL_ROWS: LifeCycleRows<PrincipalRecord> = { noun: 'principal', command: 'agents', read: readPrincipal };
+
+async function changePrincipal(action: LifeCycleAction, name: string, options: AgentsOptions, config: GatewayConfig, env: NodeJS.ProcessEnv): Promise<void> {
+  const token = action === 'add' || action === 'rotate' ? generateAccessToken() : undefined;
+  const tokenHash = token === undefined ? undefined : hashAccessToken(token);
+  const { entry, payload: principal } = await recordLifeCycleChange(
+    PRINCIPAL_ROWS,
+    name,
+    {
+      entry: (current): { kind: string; payload: Principal } => ({
+        kind: LIFE_CYCLE_ENTRY_KINDS[action],
+        payload: { name, role: current?.role ?? options.role ?? 'agent', status: statusAfter(action, name, current) },
+      }),
+      apply: (client, current, principal, recorded) =>
+        current === undefined && tokenHash !== undefined
+          ? insertPrincipal(client, { name, status: principal.status, role: principal.role, tokenHash, ...recorded })
+          : applyPrincipalChange(client, { name, status: principal.status, tokenHash, ...recorded }),
+    },
+    options,
+    config,
+    env,
+  );
+  report(action, principal, { log: config.log.origin, index: entry.index }, token, options.json === true);
 }
 
-/**
- * Write-ahead, like a tool call: the ledger entry is durable first, and only then does the row
- * change, so a log that cannot be written changes nothing. A crash between the two leaves the log
- * ahead of the row; running the same command again records the change again and applies it. The
- * row remembers the entry that set it and only a later entry of the same log may change it, so
- * two operators acting on one principal at once leave the row as the log's later entry says.
- */
-async function changePrincipal(
-  action: LifeCycleAction,
-  name: string,
-  options: AgentsOptions,
-  log: LogConfig,
-  env: NodeJS.ProcessEnv,
-): Promise<void> {
-  const origin = log.origin;
-  const url = resolveDatabaseUrl(options.db, log.db, env);
-  const signer = await loadOrCreateGatewayKey(resolveKeyPath(options.key, log.key, env), origin);
-  const database = await openAuditDatabase(url, origin, signer, env);
-  let client: Client | undefined;
-  try {
-    client = await connectDatabase({ url, authToken: env.AGENTTRAIL_DB_AUTH_TOKEN });
-    const current = await readPrincipal(client, name);
-    await assertSameLog(database, origin, current?.log);
-    const principal: Principal = { name, role: current?.role ?? options.role ?? 'agent', status: statusAfter(action, name, current) };
-    const token = action === 'add' || action === 'rotate' ? generateAccessToken() : undefined;
-    const entry = await database.appender.append({
-      v: 1,
-      time: new Date().toISOString(),
-      kind: LIFE_CYCLE_ENTRY_KINDS[action],
-      session: 'agents',
-      agent: { transport: 'cli', user: userInfo().username },
-      payload: principal,
-    });
-    const tokenHash = token === undefined ? undefined : hashAccessToken(token);
-    const change = { name, status: principal.status, time: entry.time, log: origin, entry: entry.index };
-    const applied =
-      current === undefined && tokenHash !== undefined
-        ? await insertPrincipal(client, { ...change, role: principal.role, tokenHash })
-        : await applyPrincipalChange(client, { ...change, tokenHash });
-    if (!applied) {
-      throw new Error(
-        `"${name}" was changed by another agenttrail process while this one recorded ${entry.kind} (entry ${entry.index} of log "${origin}"), ` +
-          'so it did not take effect; see agenttrail agents list',
-      );
-    }
-    report(action, principal, { log: origin, index: entry.index }, token, options.json === true);
-  } finally {
-    client?.close();
-    await database.close();
+function listAgents(options: LifeCycleOptions, records: Awaited<ReturnType<typeof listPrincipals>>): void {
+  const principals = records.map(({ name, role, status, created, updated }) => ({ name, role, status, created, updated }));
+  if (options.json === true) {
+    process.stdout.write(`${JSON.stringify({ principals })}\n`);
+    return;
   }
-}
-
-/**
- * A principal's changes stay in the log that recorded it, and no change starts a log beside the
- * gateway's (say, under the default origin because --config was left out).
- */
-async function assertSameLog(database: AuditDatabase, origin: string, principalLog: string | undefined): Promise<void> {
-  if (principalLog !== undefined && principalLog !== origin) {
-    throw new Error(`this principal is recorded in log "${principalLog}", not "${origin}"; pass the gateway's --config`);
+  if (principals.length === 0) {
+    process.stderr.write('agenttrail: no principals yet (add one with agenttrail agents add NAME)\n');
+    return;
   }
-  const logs = await database.store.logs();
-  if (principalLog === undefined && logs.length > 0 && !logs.includes(origin)) {
-    throw new Error(`the database holds no log "${origin}" (it holds ${logs.map((log) => `"${log}"`).join(', ')}); pass the gateway's --config`);
-  }
+  printTable(['NAME', 'ROLE', 'STATUS', 'UPDATED'], principals.map((p) => [p.name, p.role, p.status, p.updated]));
 }
 
 const PAST_TENSE: Readonly<Record<LifeCycleAction, string>> = {

@@ -12,6 +12,7 @@ Usage:
                    [--db URL] [--config FILE] [--key FILE] [--json]
   agenttrail policy check [DIR] | test [DIR] [--config FILE] [--default allow|deny] [--db URL] [--log ORIGIN] [--json]
   agenttrail approvals list | approve ID | deny ID [--key FILE] [--reason TEXT] [--config FILE] [--db URL] [--json]
+  agenttrail credentials add NAME | rotate NAME | revoke NAME | list [--config FILE] [--db URL] [--key FILE] [--json]
   agenttrail <command> --help
   agenttrail --version
 
@@ -28,6 +29,8 @@ Commands:
   policy  Check policy files and say what each rule does, or replay the recorded calls against
           them to see which would be decided differently.
   approvals  List the calls waiting for approval; approve or deny one, signed with your own key.
+  credentials  Record when a delegated credential was provisioned and rotated (by fingerprint),
+          or revoke it: a running gateway stops delegating it at once.
 
 Exit codes: 0 success, 1 verification failed (policy test: some call would be decided
 differently), 2 usage, config or I/O error (a one-line reason on stderr).
@@ -259,4 +262,37 @@ ${DB_OPTION}
   -h, --help        Show this help.
 
 Exit codes: 0 done, 2 usage, config or I/O error, or a decision that is refused (one-line reason).
+`;
+
+export const CREDENTIALS_HELP = `Usage: agenttrail credentials add NAME | rotate NAME | revoke NAME | list
+                              [--config FILE] [--db URL] [--key FILE] [--json]
+
+The life cycle of the credentials the gateway hands to tool servers (the config's credentials):
+  add NAME     Read the secret from its configured source and record its keyed fingerprint
+               (HMAC-SHA256 under the log secret), never the secret: the log shows from when on
+               this secret was delegated. For a token exchange, the client secret is recorded.
+  rotate NAME  After the secret was changed at its source: record the new fingerprint. A running
+               gateway keeps the value it read at start until it is restarted; its
+               credential.delegated entries show which fingerprint each call carried.
+  revoke NAME  Stop the credential for good, also in a running gateway from its next request on:
+               every call that needs it is refused with a tool error "credential NAME was
+               revoked", recorded, and no request carries it any more. It needs no earlier add.
+  list         Name, status and fingerprint of each recorded credential (and, with --config,
+               the configured ones not recorded yet).
+
+Each change is first recorded in the log (credential.added, credential.rotated,
+credential.revoked: name, status, fingerprint) and only then made: if the log cannot be written,
+nothing changes. A revoked name cannot be added again.
+
+Options:
+  --config FILE     The gateway's config file: where each credential's secret comes from, and
+                    log.db, log.key, log.secret and log.origin. Needed by add and rotate.
+${DB_OPTION}
+${KEY_OPTION}
+                    Created if it does not exist (the path is printed on stderr).
+  --json            Print one JSON document: {action, credential, entry} or {credentials}.
+  -h, --help        Show this help.
+
+Exit codes: 0 done, 2 usage, config or I/O error, or a change that does not apply (an unknown
+name, a revoked credential, a rotation to the same secret), with a one-line reason on stderr.
 `;

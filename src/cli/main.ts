@@ -1,9 +1,10 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { AGENTTRAIL_VERSION } from '../version.js';
-import { AGENTS_HELP, APPROVALS_HELP, EXPORT_HELP, KEYS_HELP, MAIN_HELP, POLICY_HELP, SERVE_HELP, VERIFY_HELP, WRAP_HELP } from './help-texts.js';
+import { AGENTS_HELP, APPROVALS_HELP, CREDENTIALS_HELP, EXPORT_HELP, KEYS_HELP, MAIN_HELP, POLICY_HELP, SERVE_HELP, VERIFY_HELP, WRAP_HELP } from './help-texts.js';
 import { AgentsOptionsSchema, runAgents } from './agents-command.js';
 import { ApprovalsOptionsSchema, runApprovals } from './approvals-command.js';
+import { CredentialsOptionsSchema, runCredentials } from './credentials-command.js';
 import { ExportOptionsSchema, runExport } from './export-command.js';
 import { KeysOptionsSchema, runKeys } from './keys-command.js';
 import { PolicyOptionsSchema, runPolicy } from './policy-command.js';
@@ -64,6 +65,12 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
         await runAgents(parsed.positionals, validate(AgentsOptionsSchema, parsed.values), env);
         return EXIT_OK;
       }
+      case 'credentials': {
+        const parsed = parseCommandLine(rest, { db: STRING, config: STRING, key: STRING, json: { type: 'boolean' } });
+        if (parsed.help) return printHelp(CREDENTIALS_HELP);
+        await runCredentials(parsed.positionals, validate(CredentialsOptionsSchema, parsed.values), env);
+        return EXIT_OK;
+      }
       case 'verify': {
         const parsed = parseCommandLine(rest, {
           db: STRING,
@@ -103,7 +110,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
         return EXIT_OK;
       }
       default:
-        throw new UsageError(`unknown command '${command}' (commands: serve, wrap, verify, export, keys, agents, policy, approvals; see agenttrail --help)`);
+        throw new UsageError(`unknown command '${command}' (commands: serve, wrap, verify, export, keys, agents, credentials, policy, approvals; see agenttrail --help)`);
     }
   } catch (error) {
     process.stderr.write(`agenttrail: ${oneLine(error)}\n`);

@@ -26,13 +26,13 @@ export async function runWrap(options: WrapOptions, command: readonly string[], 
   // The wrapped server gets this process's whole environment: a desktop client sets the server's
   // variables (API tokens and the like) on the command it starts, which is now this one.
   const server = stdioServerConfigSchema.parse({ command: program, args, env: definedValues(env) });
-  const { gateway, database, redactText, closeWatches } = await openAuditedGateway(config, new Map([[name, server]]), options, env, {
+  const { gateway, database, closeWatches } = await openAuditedGateway(config, new Map([[name, server]]), options, env, {
     prefixNames: false,
     onStderrLine: (_server, line) => process.stderr.write(`${line}\n`),
   });
   const parentCommand = await commandLineOf(process.ppid);
   const agent = { transport: 'stdio' as const, user: userInfo().username, parentPid: process.ppid, ...(parentCommand === undefined ? {} : { parentCommand }) };
-  const handle = serveAgentOverStdio(gateway, agent, (error) => process.stderr.write(`agenttrail: ${redactText(error.message)}\n`));
+  const handle = serveAgentOverStdio(gateway, agent, (error) => process.stderr.write(`agenttrail: ${error.message}\n`));
   await new Promise<void>((resolve) => {
     process.stdin.once('end', resolve);
     process.stdin.once('close', resolve);

@@ -43,10 +43,16 @@ export function describeSchemaIssues(issues: readonly z.core.$ZodIssue[], input:
         case 'unrecognized_keys':
           for (const key of issue.keys) problems.push(unknownKeyProblem([...path, key]));
           break;
-        case 'invalid_union':
-          if (isServerEntryPath(path)) translateServerEntry(issue.errors, path);
-          else problems.push({ path, reason: issue.message });
+        case 'invalid_union': {
+          if (isServerEntryPath(path)) {
+            translateServerEntry(issue.errors, path);
+            break;
+          }
+          const meant = meantForm(issue.errors, valueAt(input, path));
+          if (meant === undefined) problems.push({ path, reason: issue.message });
+          else translate(meant, path);
           break;
+        }
         case 'invalid_key':
         case 'invalid_element':
           problems.push({ path, reason: issue.issues[0]?.message ?? issue.message });
@@ -120,6 +126,19 @@ export function describeSchemaIssues(issues: readonly z.core.$ZodIssue[], input:
   return problems;
 }
 
+/**
+ * The issues of the one form of a union that a mapping evidently meant ({ command: ... } or
+ * { tokenExchange: ... } for a credential source): the only one whose own keys it uses. Undefined
+ * when that is not clear, or the value is no mapping.
+ */
+function meantForm(branches: readonly (readonly z.core.$ZodIssue[])[], value: unknown): readonly z.core.$ZodIssue[] | undefined {
+  if (!isPlainObject(value)) return undefined;
+  const fitting = branches.filter((issues) =>
+    issues.every((issue) => issue.path.length > 0 || (issue.code !== 'invalid_type' && issue.code !== 'unrecognized_keys')),
+  );
+  return fitting.length === 1 ? fitting[0] : undefined;
+}
+
 // Header values and environment values are where tokens live: never echo them.
 function isSecretPath(path: readonly PropertyKey[]): boolean {
   return path[0] === 'servers' && (path[2] === 'headers' || path[2] === 'env');
@@ -162,6 +181,7 @@ function editDistance(a: string, b: string): number {
 function knownKeysAt(schema: z.core.$ZodType, path: readonly PropertyKey[]): string[] {
   let current: z.core.$ZodType | undefined = unwrap(schema);
   for (const segment of path) {
+    if (current instanceof z.ZodUnion) current = current.options.map(unwrap).find((option) => option instanceof z.ZodObject && String(segment) in option.shape);
     if (current instanceof z.ZodObject) current = current.shape[String(segment)];
     else if (current instanceof z.ZodRecord) current = current.valueType;
     else if (current instanceof z.ZodArray) current = current.element;

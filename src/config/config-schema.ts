@@ -208,20 +208,51 @@ const credentialNameSchema = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'invalid credential name: use letters, digits, "_", "." and "-", starting with a letter or digit');
 
+const envOrFileSourceSchema = z.string().regex(/^(env|file):.+$/, 'expected env:NAME, file:PATH or { command: [PROGRAM, ARG...] }');
+
+const commandSourceSchema = z.strictObject({
+  command: z.array(z.string().min(1)).min(1, 'expected the program and its arguments, e.g. [vault, kv, get, -field=token, secret/gh]'),
+  timeoutMs: z.int().positive().max(MAX_TIMER_MS).default(10_000).describe('How long the command may take.'),
+});
+
+export const secretSourceSchema = z
+  .union([envOrFileSourceSchema, commandSourceSchema], { error: 'expected env:NAME, file:PATH or { command: [PROGRAM, ARG...] }' })
+  .describe(
+    'Where a secret comes from: env:NAME (an environment variable of the gateway), file:PATH (relative to this file\'s ' +
+      'folder; trailing newline dropped) or a command whose standard output is the secret (a vault CLI).',
+  );
+
+export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+
+export const tokenExchangeConfigSchema = z
+  .strictObject({
+    endpoint: z.url({ protocol: /^https?$/, error: 'expected the token endpoint\'s http(s) URL' }).describe('The authorization server\'s token endpoint.'),
+    clientId: z.string().min(1).describe('The gateway\'s client id at the token endpoint.'),
+    clientSecret: secretSourceSchema.describe('Where the gateway\'s client secret comes from (env:NAME, file:PATH or a command).'),
+    clientAuthentication: z
+      .enum(['basic', 'post'], 'expected "basic" or "post"')
+      .default('basic')
+      .describe('How the client authenticates: HTTP Basic (client_secret_basic) or in the form body (client_secret_post).'),
+    audience: z.string().min(1).optional().describe('The audience parameter: the logical name of the upstream service.'),
+    resource: z.url({ error: 'expected an absolute URI' }).optional().describe('The resource parameter (RFC 8707): the upstream\'s URI.'),
+    scope: z.string().min(1).optional().describe('The scope to ask for: the down-scoped rights the upstream token carries.'),
+    subjectToken: secretSourceSchema
+      .optional()
+      .describe('The subject token for agents that did not authenticate with an OAuth access token (which is used when they did).'),
+    subjectTokenType: z.string().min(1).default(ACCESS_TOKEN_TYPE).describe('The type of the configured subjectToken.'),
+    requestedTokenType: z.string().min(1).optional().describe('The requested_token_type parameter.'),
+    timeoutMs: z.int().positive().max(MAX_TIMER_MS).default(10_000).describe('How long the token endpoint may take.'),
+  })
+  .describe('OAuth 2.0 token exchange (RFC 8693): a down-scoped upstream token for each agent, obtained from a token endpoint.');
+
 export const credentialSourceSchema = z
-  .union(
-    [
-      z.string().regex(/^(env|file):.+$/, 'expected env:NAME, file:PATH or { command: [PROGRAM, ARG...] }'),
-      z.strictObject({
-        command: z.array(z.string().min(1)).min(1, 'expected the program and its arguments, e.g. [vault, kv, get, -field=token, secret/gh]'),
-        timeoutMs: z.int().positive().max(MAX_TIMER_MS).default(10_000).describe('How long the command may take.'),
-      }),
-    ],
-    { error: 'expected env:NAME, file:PATH or { command: [PROGRAM, ARG...] }' },
-  )
+  .union([envOrFileSourceSchema, commandSourceSchema, z.strictObject({ tokenExchange: tokenExchangeConfigSchema })], {
+    error: 'expected env:NAME, file:PATH, { command: [PROGRAM, ARG...] } or { tokenExchange: {...} }',
+  })
   .describe(
     'Where the secret comes from: env:NAME (an environment variable of the gateway), file:PATH (relative to this file\'s ' +
-      'folder; trailing newline dropped) or a command whose standard output is the secret (a vault CLI).',
+      'folder; trailing newline dropped), a command whose standard output is the secret (a vault CLI), or tokenExchange: ' +
+      'a token obtained per agent from a token endpoint (RFC 8693).',
   );
 
 export const credentialConfigSchema = z
@@ -243,6 +274,16 @@ export const credentialConfigSchema = z
       .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name')
       .optional()
       .describe("For stdio servers: the environment variable of the server's process that carries it."),
+    agents: z
+      .array(z.string().min(1))
+      .min(1, 'expected the agents that may use it (omit agents for all)')
+      .optional()
+      .describe('Only calls of these agents carry it (agent names, or OAuth client ids). Default: every agent. HTTP servers only.'),
+    tools: z
+      .array(z.string().min(1))
+      .min(1, 'expected the tools it is for (omit tools for every request)')
+      .optional()
+      .describe('Only calls of these upstream tools carry it; * and ? match any run of characters and one character. HTTP servers only.'),
     scope: z.string().optional().describe('What the credential allows, recorded with each use (e.g. "repo:read").'),
     expires: z.iso.datetime({ offset: true }).optional().describe('When the credential expires, recorded with each use.'),
   })
@@ -379,22 +420,27 @@ function checkUnprefixedNamesHaveOneServer(
   }
 }
 
-// A credential must name configured servers, with a header for HTTP ones and a variable for stdio ones.
+// A credential must name configured servers, each of a kind that can carry it as configured.
 function checkCredentialTargets(
   config: { servers: Record<string, ServerConfig>; credentials: Record<string, CredentialConfig> },
   context: z.RefinementCtx,
 ): void {
   for (const [name, credential] of Object.entries(config.credentials)) {
+    if (isTokenExchange(credential.source) && (credential.scope !== undefined || credential.expires !== undefined)) {
+      context.addIssue({
+        code: 'custom',
+        path: ['credentials', name],
+        message: 'a token-exchange credential\'s scope and expiry come from the token endpoint: ask for a scope with tokenExchange.scope, and drop scope and expires here',
+      });
+    }
     credential.servers.forEach((server, i) => {
       const target = config.servers[server];
-      const path = ['credentials', name, 'servers', i];
       if (target === undefined) {
-        context.addIssue({ code: 'custom', path, message: `no server named "${server}" (servers: ${Object.keys(config.servers).join(', ') || 'none'})` });
-      } else if ('url' in target && credential.header === undefined) {
-        context.addIssue({ code: 'custom', path: ['credentials', name], message: `server "${server}" is reached over HTTP: say which header carries the credential (header: Authorization)` });
-      } else if ('command' in target && credential.env === undefined) {
-        context.addIssue({ code: 'custom', path: ['credentials', name], message: `server "${server}" runs over stdio: say which environment variable carries the credential (env: NAME)` });
+        context.addIssue({ code: 'custom', path: ['credentials', name, 'servers', i], message: `no server named "${server}" (servers: ${Object.keys(config.servers).join(', ') || 'none'})` });
+        return;
       }
+      const problem = credentialTargetProblem(credential, server, target);
+      if (problem !== undefined) context.addIssue({ code: 'custom', path: ['credentials', name], message: problem });
     });
   }
 }
@@ -407,6 +453,32 @@ function checkApproverKeysDistinct(config: { approvers?: Record<string, Approver
     if (other !== undefined) context.addIssue({ code: 'custom', path: ['approvers', name, 'key'], message: `is also the key of approver "${other}"; each person has a key of their own` });
     seen.set(approver.key, name);
   }
+}
+
+/**
+ * Why `credential` cannot go to `server` as configured; undefined when it can. A stdio server's
+ * environment is fixed when its process starts, and that process serves every agent and tool, so
+ * nothing that differs per call (a credential for some agents or tools, an exchanged token) can
+ * reach it. The legacy SSE transport has no per-request headers either.
+ */
+export function credentialTargetProblem(credential: CredentialConfig, serverName: string, server: ServerConfig): string | undefined {
+  const perCall = isTokenExchange(credential.source) ? 'a token-exchange credential' : credential.agents !== undefined || credential.tools !== undefined ? 'a credential limited to agents or tools' : undefined;
+  if ('command' in server) {
+    if (perCall !== undefined) {
+      return `server "${serverName}" runs over stdio, whose environment is set once when the process starts and serves every agent and tool: ${perCall} can go only to an HTTP server`;
+    }
+    if (credential.env === undefined) return `server "${serverName}" runs over stdio: say which environment variable carries the credential (env: NAME)`;
+    return undefined;
+  }
+  if (credential.header === undefined) return `server "${serverName}" is reached over HTTP: say which header carries the credential (header: Authorization)`;
+  if (server.transport === 'sse' && perCall !== undefined) {
+    return `server "${serverName}" uses the legacy SSE transport, which sends no per-request headers: ${perCall} needs transport: streamable-http`;
+  }
+  return undefined;
+}
+
+export function isTokenExchange(source: CredentialSource): source is TokenExchangeSource {
+  return typeof source === 'object' && 'tokenExchange' in source;
 }
 
 export const gatewayConfigSchema = z
@@ -434,6 +506,9 @@ export type StdioServerConfig = z.infer<typeof stdioServerConfigSchema>;
 export type HttpServerConfig = z.infer<typeof httpServerConfigSchema>;
 export type CredentialConfig = z.infer<typeof credentialConfigSchema>;
 export type CredentialSource = z.infer<typeof credentialSourceSchema>;
+export type SecretSource = z.infer<typeof secretSourceSchema>;
+export type TokenExchangeSource = Extract<CredentialSource, { tokenExchange: unknown }>;
+export type TokenExchangeConfig = z.infer<typeof tokenExchangeConfigSchema>;
 export type RedactionConfig = z.infer<typeof redactionConfigSchema>;
 export type AuthConfig = z.infer<typeof authConfigSchema>;
 export type PoliciesConfig = z.infer<typeof policiesConfigSchema>;

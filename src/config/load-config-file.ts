@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError } from './config-error.js';
-import type { GatewayConfig } from './config-schema.js';
+import { isTokenExchange } from './config-schema.js';
+import type { CredentialSource, GatewayConfig } from './config-schema.js';
 import type { Environment } from './environment-references.js';
 import { parseConfig } from './parse-config.js';
 import type { ParseConfigOptions } from './parse-config.js';
@@ -45,15 +46,24 @@ export async function loadConfigFile(
     ...(config.log.secret === undefined ? {} : { secret: path.resolve(folder, config.log.secret) }),
   };
   const credentials = Object.fromEntries(
-    Object.entries(config.credentials).map(([name, credential]) => [
-      name,
-      typeof credential.source === 'string' && credential.source.startsWith('file:')
-        ? { ...credential, source: `file:${path.resolve(folder, credential.source.slice('file:'.length))}` }
-        : credential,
-    ]),
+    Object.entries(config.credentials).map(([name, credential]) => [name, { ...credential, source: sourceRelativeTo(folder, credential.source) }]),
   );
   const policies = config.policies === undefined ? {} : { policies: { ...config.policies, dir: path.resolve(folder, config.policies.dir) } };
   return { config: { ...config, log, servers, credentials, ...policies }, file };
+}
+
+/** A `file:` source (also a token exchange's) with its path made absolute against the config's folder. */
+function sourceRelativeTo<T extends CredentialSource>(folder: string, source: T): T {
+  if (typeof source === 'string') return (source.startsWith('file:') ? `file:${path.resolve(folder, source.slice('file:'.length))}` : source) as T;
+  if (!isTokenExchange(source)) return source;
+  const { clientSecret, subjectToken } = source.tokenExchange;
+  return {
+    tokenExchange: {
+      ...source.tokenExchange,
+      clientSecret: sourceRelativeTo(folder, clientSecret),
+      ...(subjectToken === undefined ? {} : { subjectToken: sourceRelativeTo(folder, subjectToken) }),
+    },
+  } as T;
 }
 
 function describeReadFailure(filePath: string, error: unknown): string {

@@ -24,6 +24,9 @@ interface CompiledDetector {
   readonly group: string | undefined;
 }
 
+// Tokens obtained at run time (exchanged tokens) are remembered up to this many, the oldest forgotten first.
+const MAX_REMEMBERED = 1024;
+
 /**
  * Replaces secrets in what is about to be recorded with markers that commit to them. It works on
  * a copy: what the agent and the upstream exchange is never changed.
@@ -31,26 +34,35 @@ interface CompiledDetector {
 export class SecretRedactor {
   readonly #logSecret: Uint8Array;
   readonly #detectors: readonly CompiledDetector[];
+  /** Value to name, the configured ones first; found wherever they appear. */
+  readonly #known = new Map<string, string>();
+  readonly #configuredCount: number;
+  /** All known values, longest first, so that a secret that contains another is removed whole. */
+  #knownPattern: RegExp | undefined;
   /** Shorter strings cannot hold a secret any detector finds. */
-  readonly #shortest: number;
+  #shortest = 8;
 
   constructor(options: SecretRedactorOptions) {
     this.#logSecret = options.logSecret;
-    const known = (options.knownSecrets ?? []).filter((secret) => secret.value.length > 0);
-    this.#detectors = [
-      // Longest first, so a secret that contains another is removed whole.
-      ...[...known].sort((a, b) => b.value.length - a.value.length).map((secret) => ({
-        name: `credential:${secret.name}`,
-        pattern: new RegExp(escapeRegExp(secret.value), 'g'),
-        group: undefined,
-      })),
-      ...[...BUILT_IN_SECRET_DETECTORS, ...(options.detectors ?? [])].map((detector) => ({
-        name: detector.name,
-        pattern: new RegExp(detector.pattern.source, `g${detector.pattern.flags.replace(/[gy]/g, '')}`),
-        group: detector.group,
-      })),
-    ];
-    this.#shortest = Math.min(8, ...known.map((secret) => secret.value.length));
+    for (const secret of options.knownSecrets ?? []) if (secret.value.length > 0) this.#known.set(secret.value, secret.name);
+    this.#configuredCount = this.#known.size;
+    this.#compileKnown();
+    this.#detectors = [...BUILT_IN_SECRET_DETECTORS, ...(options.detectors ?? [])].map((detector) => ({
+      name: detector.name,
+      pattern: new RegExp(detector.pattern.source, `g${detector.pattern.flags.replace(/[gy]/g, '')}`),
+      group: detector.group,
+    }));
+  }
+
+  /** A secret learnt at run time (a token obtained for an upstream): redacted from now on, like a configured one. */
+  remember(secret: KnownSecret): void {
+    if (secret.value.length === 0 || this.#known.has(secret.value)) return;
+    this.#known.set(secret.value, secret.name);
+    if (this.#known.size - this.#configuredCount > MAX_REMEMBERED) {
+      const oldestRemembered = [...this.#known.keys()][this.#configuredCount]!;
+      this.#known.delete(oldestRemembered);
+    }
+    this.#compileKnown();
   }
 
   /** A copy of a JSON value with every secret in its strings (keys included) replaced. */
@@ -61,7 +73,7 @@ export class SecretRedactor {
   /** `text` with every secret replaced by its marker. */
   redactText(text: string): string {
     if (text.length < this.#shortest) return text;
-    let redacted = text;
+    let redacted = this.#knownPattern === undefined ? text : text.replace(this.#knownPattern, (value) => this.#marker(`credential:${this.#known.get(value)!}`, value));
     for (const detector of this.#detectors) {
       redacted = redacted.replace(detector.pattern, (...match: unknown[]) => this.#replace(detector, match));
     }
@@ -99,6 +111,12 @@ export class SecretRedactor {
     if (secret === undefined) return this.#marker(detector.name, whole);
     const at = whole.lastIndexOf(secret);
     return whole.slice(0, at) + this.#marker(detector.name, secret) + whole.slice(at + secret.length);
+  }
+
+  #compileKnown(): void {
+    const values = [...this.#known.keys()].sort((a, b) => b.length - a.length);
+    this.#knownPattern = values.length === 0 ? undefined : new RegExp(values.map(escapeRegExp).join('|'), 'g');
+    this.#shortest = Math.min(8, ...values.map((value) => value.length));
   }
 
   #marker(detector: string, value: string): string {

@@ -39,7 +39,8 @@ export class AgentSession implements UpstreamBridge {
       names: gateway.names,
       recorder: gateway.recorder,
       upstreamsFor: () => Promise.resolve(this.upstreams()),
-      identityFor: () => this.identity,
+      // An agent may renew its access token during the session: each request's own is the one it holds now.
+      identityFor: (ctx) => ({ ...this.identity, accessToken: accessTokenOf(ctx) }),
       whileCalling: (server, ctx, run) => this.whileCalling(server, ctx, run),
       ...(gateway.policy ? { policy: gateway.policy } : {}),
       ...(gateway.approvals ? { approvals: gateway.approvals } : {}),
@@ -121,4 +122,9 @@ export class AgentSession implements UpstreamBridge {
       waiting.delete(ctx);
     }
   }
+}
+
+/** The OAuth access token the HTTP endpoint accepted for this request (see src/http/agent-authentication.ts). */
+export function accessTokenOf(ctx: ServerContext): string | undefined {
+  return ctx.http?.authInfo?.token;
 }

@@ -2,7 +2,8 @@ import { ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
 import { canonicalHash } from '../ledger/canonical-json.js';
 import type { AgentIdentity, Entry, EntryDraft, EntryOutcome } from '../ledger/entry.js';
 import { timeOrderedId } from '../ledger/time-ordered-id.js';
-import type { DelegatedCredential } from '../credentials/delegated-credentials.js';
+import { CredentialRefusal, NO_DELEGATION } from './call-credentials.js';
+import type { CallCredentials, CallDelegation } from './call-credentials.js';
 import { UpstreamError } from './upstream-error.js';
 
 /** Where entries go: the log's single writer. `append` resolves once the entry is durable. */
@@ -14,6 +15,8 @@ export interface EntrySink {
 export interface SessionIdentity {
   session: string;
   agent: AgentIdentity;
+  /** The OAuth access token the agent sent with this request: a token exchange's subject, never recorded. */
+  accessToken?: string | undefined;
 }
 
 /** One exchange to record: a request and, later, its outcome. */
@@ -63,19 +66,20 @@ export interface CallDecision {
 /**
  * Write-ahead recording of one exchange: the request entry is durable before `run` starts, so a
  * crash can lose a reply but never the fact that a call was made. If the request entry cannot be
- * written the call is refused (fail-closed) and `run` never starts. A call that the policy refuses
- * is recorded with its decision and never runs: its outcome is `refused`. A call the policy holds
- * waits after its request is recorded, then runs or is refused.
+ * written the call is refused (fail-closed) and `run` never starts. A call that the policy refuses,
+ * or that lacks a credential it needs, is recorded with its reason and never runs: its outcome is
+ * `refused`. A call the policy holds waits after its request is recorded, then runs or is refused.
  */
 export class CallRecorder {
   constructor(
     private readonly sink: EntrySink,
-    /** Per upstream server, the credentials its requests carry: each use is recorded. */
-    private readonly delegations: ReadonlyMap<string, readonly DelegatedCredential[]> = new Map(),
+    /** Which credentials each call carries upstream: each use is recorded. */
+    private readonly credentials: Pick<CallCredentials, 'forCall'> = { forCall: () => Promise.resolve(NO_DELEGATION) },
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async record<T>(who: SessionIdentity, call: RecordedCall, run: () => Promise<T>): Promise<T> {
+  /** `run` sends the call upstream with the headers of the credentials that go with it alone. */
+  async record<T>(who: SessionIdentity, call: RecordedCall, run: (headers: Readonly<Record<string, string>>) => Promise<T>): Promise<T> {
     const callId = timeOrderedId();
     const common = {
       session: who.session,
@@ -90,10 +94,10 @@ export class CallRecorder {
     const argsHash = canonicalHash(call.args ?? {});
     const time = this.now().toISOString();
     const decided = (entry: DecisionEntry, at: string) => this.appendOr('call refused:', { v: 1, time: at, kind: entry.kind, ...common, argsHash, payload: entry.payload });
-    const delegated = (at: string) =>
-      this.delegatedTo(call).map((credential) => this.appendOr('call refused:', { v: 1, time: at, kind: 'credential.delegated', ...common, payload: { credential } }));
     const goesUpstream = decision?.refusal === undefined && decision?.hold === undefined;
-    // One group commit holds the request, the policy's decision and the credentials it will carry upstream.
+    // Credentials are obtained only for a call that goes upstream now; a held one gets them once released.
+    const upstream = goesUpstream ? await this.credentialsFor(who, call) : undefined;
+    // One group commit holds the request, the policy's decision and the credentials it will carry upstream (or why one could not go).
     await Promise.all([
       this.appendOr('call refused:', {
         v: 1,
@@ -104,20 +108,23 @@ export class CallRecorder {
         payload: { ...(call.direction === 'server' ? { direction: 'server' } : {}), params: call.payload ?? {} },
       }),
       ...(decision?.entries ?? []).map((entry) => decided(entry, time)),
-      ...(goesUpstream ? delegated(time) : []),
+      ...(upstream ? this.credentialEntries(upstream, common, time) : []),
     ]);
     const started = performance.now();
     let outcome: EntryOutcome = 'ok';
     let payload: unknown;
-    let refusal = decision?.refusal;
+    let refusal = decision?.refusal ?? refusalOf(call, upstream?.refusal);
+    let headers = upstream?.delegation.headers ?? {};
     try {
       if (decision?.hold !== undefined) {
         const release = await decision.hold();
-        refusal = release.refusal;
+        const released = release.refusal === undefined ? await this.credentialsFor(who, call) : undefined;
         const at = this.now().toISOString();
-        await Promise.all([...release.entries.map((entry) => decided(entry, at)), ...(refusal === undefined ? delegated(at) : [])]);
+        await Promise.all([...release.entries.map((entry) => decided(entry, at)), ...(released ? this.credentialEntries(released, common, at) : [])]);
+        refusal = release.refusal ?? refusalOf(call, released?.refusal);
+        headers = released?.delegation.headers ?? {};
       }
-      const result = (await (refusal ?? run)()) as T;
+      const result = (await (refusal ?? (() => run(headers)))()) as T;
       if (refusal !== undefined) outcome = 'refused';
       else if (isToolErrorResult(result)) outcome = 'error';
       payload = { result };
@@ -141,10 +148,23 @@ export class CallRecorder {
     }
   }
 
-  /** Credentials go with requests the agent sends to one server, not with the server's own requests. */
-  private delegatedTo(call: RecordedCall): readonly DelegatedCredential[] {
-    if (call.server === undefined || call.direction === 'server') return [];
-    return this.delegations.get(call.server) ?? [];
+  /** The credentials the call carries, or why one it needs cannot go (the call is then refused). */
+  private credentialsFor(who: SessionIdentity, call: RecordedCall): Promise<{ delegation: CallDelegation; refusal?: Error }> {
+    return this.credentials.forCall(who, call).then(
+      (delegation) => ({ delegation }),
+      (error: unknown) => ({ delegation: NO_DELEGATION, refusal: error instanceof Error ? error : new Error(String(error)) }),
+    );
+  }
+
+  /** A credential.delegated entry per credential the call carries, and a credential.failed one for a credential it could not. */
+  private credentialEntries(upstream: { delegation: CallDelegation; refusal?: Error }, common: Omit<EntryDraft, 'v' | 'time' | 'kind'>, time: string): Promise<void>[] {
+    const { delegation, refusal } = upstream;
+    return [
+      ...delegation.credentials.map((credential) => this.appendOr('call refused:', { v: 1, time, kind: 'credential.delegated', ...common, payload: { credential } })),
+      ...(refusal instanceof CredentialRefusal
+        ? [this.appendOr('call refused:', { v: 1, time, kind: 'credential.failed', ...common, payload: { credential: { name: refusal.credential, carrier: refusal.carrier }, reason: refusal.reason } })]
+        : []),
+    ];
   }
 
   /** Records a single event that has no outcome of its own (session start and end). */
@@ -177,4 +197,13 @@ function outcomeOf(error: unknown): EntryOutcome {
 function describeError(error: unknown): { message: string; code?: number } {
   if (error instanceof ProtocolError) return { message: error.message, code: error.code };
   return { message: error instanceof Error ? error.message : String(error) };
+}
+
+/** What the agent gets for a call a credential kept from going: a tool error the model reads, or a failed request. */
+function refusalOf(call: RecordedCall, refusal: Error | undefined): (() => Promise<unknown>) | undefined {
+  if (refusal === undefined) return undefined;
+  return async () => {
+    if (call.family === 'tool') return { content: [{ type: 'text', text: refusal.message }], isError: true };
+    throw new ProtocolError(ProtocolErrorCode.InvalidRequest, refusal.message);
+  };
 }

@@ -150,8 +150,8 @@ class Forwarder {
     if (states) return this.passRoundThrough(states, ctx, upstreams, call, where, method, forwarded);
     return (
       this.acrossInputRounds(ctx, call, where, method, forwarded) ??
-      this.context.recorder.record(this.context.identityFor(ctx), call, () =>
-        this.namingUnknownTool(call, upstreams.connection(target.server), this.call(ctx, upstreams, target.server, method, forwarded)),
+      this.context.recorder.record(this.context.identityFor(ctx), call, (headers) =>
+        this.namingUnknownTool(call, upstreams.connection(target.server), this.call(ctx, upstreams, target.server, method, forwarded, { headers })),
       )
     );
   }
@@ -161,7 +161,7 @@ class Forwarder {
     const server = await upstreams.ownerOfResource(params.uri, () => this.learnResources(ctx, upstreams));
     const recorded: RecordedCall = { family: 'mcp', method, server, tool: params.uri, args: params, payload: params };
     if (method !== 'resources/read') {
-      return this.context.recorder.record(this.context.identityFor(ctx), recorded, () => this.call(ctx, upstreams, server, method, params));
+      return this.context.recorder.record(this.context.identityFor(ctx), recorded, (headers) => this.call(ctx, upstreams, server, method, params, { headers }));
     }
     const call = this.policed(ctx, upstreams, recorded, { kind: 'resource', server, target: params.uri, args: params });
     const where = { server, target: params.uri };
@@ -169,7 +169,7 @@ class Forwarder {
     if (states) return this.passRoundThrough(states, ctx, upstreams, call, where, method, params);
     return (
       this.acrossInputRounds(ctx, call, where, method, params) ??
-      this.context.recorder.record(this.context.identityFor(ctx), call, () => this.call(ctx, upstreams, server, method, params))
+      this.context.recorder.record(this.context.identityFor(ctx), call, (headers) => this.call(ctx, upstreams, server, method, params, { headers }))
     );
   }
 
@@ -221,10 +221,10 @@ class Forwarder {
       ...(echoed === undefined ? {} : { requestState: echoed }),
     };
     const round: RecordedCall = { ...call, payload: { ...(call.payload as Record<string, unknown>), ...answers } };
-    return this.context.recorder.record(this.context.identityFor(ctx), round, async () => {
+    return this.context.recorder.record(this.context.identityFor(ctx), round, async (headers) => {
       const earlier = roundStateOf(ctx, 'upstream', where);
       const sent = { ...params, ...(inputResponses ? { inputResponses } : {}), ...(earlier ? { requestState: earlier.state } : {}) };
-      const result = await this.call(ctx, upstreams, server, method, sent, { allowInputRequired: true });
+      const result = await this.call(ctx, upstreams, server, method, sent, { allowInputRequired: true, headers });
       if (!isInputRequiredResult(result) || result.requestState === undefined) return result;
       return { ...result, requestState: await states.seal({ via: 'upstream', server, target, state: result.requestState }, ctx) };
     });
@@ -250,13 +250,14 @@ class Forwarder {
       );
       const progressToken = ctx.mcpReq._meta?.progressToken;
       return this.context.recorder
-        .record(who, { ...call, signal: rounds.signal }, () => {
+        .record(who, { ...call, signal: rounds.signal }, (headers) => {
           const connection = lent.upstreams.connection(server);
           return this.namingUnknownTool(
             call,
             connection,
             connection.request(method, params, {
               signal: rounds.signal,
+              headers,
               ...(progressToken === undefined ? {} : { onprogress: (progress) => notifyQuietly(rounds.round, progressNotification(progress, progressToken)) }),
             }),
           );
@@ -279,8 +280,8 @@ class Forwarder {
       throw new ProtocolError(ProtocolErrorCode.InvalidParams, `completion/complete: unsupported reference type '${ref.type}'`);
     }
     const call: RecordedCall = { family: 'mcp', method: 'completion/complete', server, tool: ref.name ?? ref.uri, args: params, payload: params };
-    return this.context.recorder.record(this.context.identityFor(ctx), call, () =>
-      this.call(ctx, upstreams, server, 'completion/complete', { ...params, ref }),
+    return this.context.recorder.record(this.context.identityFor(ctx), call, (headers) =>
+      this.call(ctx, upstreams, server, 'completion/complete', { ...params, ref }, { headers }),
     );
   }
 
@@ -308,7 +309,7 @@ class Forwarder {
     server: string,
     method: RequestMethod,
     params: Record<string, unknown> | undefined,
-    options: Pick<UpstreamRequestOptions, 'allowInputRequired'> = {},
+    options: Pick<UpstreamRequestOptions, 'allowInputRequired' | 'headers'> = {},
   ): Promise<Result> {
     const progressToken = ctx.mcpReq._meta?.progressToken;
     const envelope = this.context.upstreamEnvelope?.(ctx);

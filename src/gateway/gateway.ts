@@ -11,14 +11,14 @@ import {
   type SubscriptionFilter,
 } from '@modelcontextprotocol/server';
 import type { ServerConfig } from '../config/config-schema.js';
-import type { DelegatedCredential } from '../credentials/delegated-credentials.js';
 import { canonicalHash } from '../ledger/canonical-json.js';
 import type { AgentIdentity } from '../ledger/entry.js';
 import type { PendingApprovals } from '../approvals/pending-approvals.js';
 import type { PolicyGate } from '../policy/policy-gate.js';
 import { AGENTTRAIL_VERSION } from '../version.js';
-import { AgentSession } from './agent-session.js';
+import { AgentSession, accessTokenOf } from './agent-session.js';
 import { answerableCapabilities } from './answerable-capabilities.js';
+import type { CallCredentials } from './call-credentials.js';
 import { CallRecorder, type EntrySink } from './call-recorder.js';
 import { ExclusiveUpstreams } from './exclusive-upstreams.js';
 import { createForwardingServer } from './forwarding-server.js';
@@ -35,8 +35,8 @@ export interface GatewayOptions {
   /** False keeps upstream names as they are; only for a single upstream (`agenttrail wrap`). */
   prefixNames?: boolean;
   sink: EntrySink;
-  /** Per upstream server, the credentials configured into it (see src/credentials). */
-  delegations?: ReadonlyMap<string, readonly DelegatedCredential[]>;
+  /** Which credentials go with which requests (see src/credentials/credential-broker.ts). */
+  credentials?: CallCredentials;
   /** Decides each tool call and resource read (see src/policy); none: every call goes upstream. */
   policy?: PolicyGate;
   /** Where calls held for approval wait for their approvers (see src/approvals); none: they are refused. */
@@ -74,7 +74,7 @@ export class Gateway {
 
   constructor(private readonly options: GatewayOptions) {
     this.names = new QualifiedNames(options.separator, [...options.servers.keys()], options.prefixNames ?? true);
-    this.recorder = new CallRecorder(options.sink, options.delegations);
+    this.recorder = new CallRecorder(options.sink, options.credentials);
     this.policy = options.policy;
     this.approvals = options.approvals;
   }
@@ -92,6 +92,7 @@ export class Gateway {
       agentEra,
       bridge,
       ...(this.options.onStderrLine ? { onStderrLine: this.options.onStderrLine } : {}),
+      ...(this.options.credentials ? { credentialHeaders: (server: string) => this.options.credentials!.headersFor(server) } : {}),
     });
   }
 
@@ -201,5 +202,5 @@ function statelessIdentity(transportAgent: AgentIdentity, ctx: ServerContext, co
   // Two agents (or two people behind one agent) at the same address are two sessions.
   const session =
     connection ?? `stateless-${canonicalHash([agent.client?.name ?? '', agent.client?.version ?? '', agent.remote ?? '', agent.id ?? '', agent.subject ?? '']).slice(0, 16)}`;
-  return { session, agent };
+  return { session, agent, accessToken: accessTokenOf(ctx) };
 }

@@ -15,6 +15,7 @@ import {
   type VersionNegotiationMode,
 } from '@modelcontextprotocol/client';
 import type { ServerConfig } from '../config/config-schema.js';
+import { carriedHeaders } from './credential-headers.js';
 import { CorruptStdoutError } from './stdio-message-reader.js';
 import { UpstreamClient } from './upstream-client.js';
 import { createUpstreamTransport } from './upstream-transport.js';
@@ -41,6 +42,8 @@ export interface UpstreamConnectionOptions {
   agentEra: ProtocolEra;
   bridge: UpstreamBridge;
   onStderrLine?: (server: string, line: string) => void;
+  /** The credential headers every request to an HTTP server carries, asked for each request. */
+  credentialHeaders?: (server: string) => Readonly<Record<string, string>>;
 }
 
 export interface UpstreamRequestOptions {
@@ -50,6 +53,8 @@ export interface UpstreamRequestOptions {
   envelope?: Record<string, unknown>;
   /** Hands an `input_required` result back instead of failing: the agent answers it itself. */
   allowInputRequired?: boolean;
+  /** Credential headers for this request alone (HTTP servers); see credential-headers.ts. */
+  headers?: Readonly<Record<string, string>>;
 }
 
 const SERVER_REQUESTS = ['elicitation/create', 'sampling/createMessage', 'roots/list'] as const;
@@ -97,6 +102,7 @@ export class UpstreamConnection {
         ...(options.signal ? { signal: options.signal } : {}),
         ...(options.onprogress ? { onprogress: options.onprogress, resetTimeoutOnProgress: true } : {}),
         ...(options.allowInputRequired ? { allowInputRequired: true } : {}),
+        ...(options.headers && Object.keys(options.headers).length > 0 ? { headers: carriedHeaders(options.headers) } : {}),
       });
       return withoutServerInfo(result);
     } catch (error) {
@@ -160,10 +166,12 @@ export class UpstreamConnection {
       if (outputTail.length > OUTPUT_LINES_KEPT) outputTail.shift();
       this.options.onStderrLine?.(this.name, line);
     };
-    const transport = createUpstreamTransport(this.config, {
-      onStderrLine: keep,
-      onStrayStdoutLine: (line) => keep(`(on stdout) ${line}`),
-    });
+    const credentialHeaders = this.options.credentialHeaders;
+    const transport = createUpstreamTransport(
+      this.config,
+      { onStderrLine: keep, onStrayStdoutLine: (line) => keep(`(on stdout) ${line}`) },
+      credentialHeaders === undefined ? undefined : () => credentialHeaders(this.name),
+    );
     /** What broke the protocol while connecting: a better reason than the "Connection closed" it causes. */
     let violation: string | undefined;
     client.onclose = () => {

@@ -2,6 +2,7 @@ import { SSEClientTransport, StreamableHTTPClientTransport, type Transport } fro
 import { getDefaultEnvironment } from '@modelcontextprotocol/client/stdio';
 import type { ServerConfig } from '../config/config-schema.js';
 import { CheckedStdioTransport } from './checked-stdio-transport.js';
+import { fetchWithCredentials } from './credential-headers.js';
 
 /** How a transport to one upstream reports the upstream's own diagnostics. */
 export interface UpstreamDiagnostics {
@@ -14,9 +15,14 @@ export interface UpstreamDiagnostics {
 /**
  * Builds the SDK client transport for one configured upstream. A stdio server gets the SDK's minimal
  * default environment plus its configured `env`, never the gateway's whole environment, so secrets
- * the gateway holds do not leak into every tool server.
+ * the gateway holds do not leak into every tool server. An HTTP server's requests get the credential
+ * headers `credentialHeaders` gives at the time of each request, and those carried for one call.
  */
-export function createUpstreamTransport(server: ServerConfig, diagnostics: UpstreamDiagnostics): Transport {
+export function createUpstreamTransport(
+  server: ServerConfig,
+  diagnostics: UpstreamDiagnostics,
+  credentialHeaders: () => Readonly<Record<string, string>> = () => ({}),
+): Transport {
   if ('command' in server) {
     const transport = new CheckedStdioTransport(
       {
@@ -35,9 +41,11 @@ export function createUpstreamTransport(server: ServerConfig, diagnostics: Upstr
   }
   const url = new URL(server.url);
   const requestInit: RequestInit = { headers: server.headers };
-  return server.transport === 'sse'
-    ? new SSEClientTransport(url, { requestInit, eventSourceInit: { fetch: withHeaders(server.headers) } })
-    : new StreamableHTTPClientTransport(url, { requestInit, fetch: postsWithoutTransportSignal });
+  if (server.transport === 'sse') {
+    const withCredentials = fetchWithCredentials(fetch, credentialHeaders);
+    return new SSEClientTransport(url, { requestInit, fetch: withCredentials, eventSourceInit: { fetch: withHeaders(server.headers, withCredentials) } });
+  }
+  return new StreamableHTTPClientTransport(url, { requestInit, fetch: fetchWithCredentials(postsWithoutTransportSignal, credentialHeaders) });
 }
 
 /**
@@ -50,6 +58,6 @@ const postsWithoutTransportSignal: typeof fetch = (input, init) =>
   init?.method === 'POST' ? fetch(input, { ...init, signal: null }) : fetch(input, init);
 
 /** The legacy SSE GET stream is opened by EventSource, which takes headers only through its fetch. */
-function withHeaders(headers: Record<string, string>): typeof fetch {
-  return (input, init) => fetch(input, { ...init, headers: { ...Object.fromEntries(new Headers(init?.headers)), ...headers } });
+function withHeaders(headers: Record<string, string>, base: typeof fetch): typeof fetch {
+  return (input, init) => base(input, { ...init, headers: { ...Object.fromEntries(new Headers(init?.headers)), ...headers } });
 }

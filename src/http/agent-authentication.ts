@@ -26,7 +26,19 @@ export interface AgentAuthenticationOptions {
   onRefused(refusal: { remote?: string | undefined; reason: string; agent?: string | undefined }): Promise<void>;
 }
 
-export type AuthenticatedEnv = { Variables: { caller: CallerIdentity } };
+/**
+ * An OAuth agent's access token, kept beside its identity and never in it (the identity is
+ * recorded): a token exchange trades it for an upstream token on the agent's behalf.
+ */
+export interface AgentAccessToken {
+  readonly token: string;
+  readonly clientId: string;
+  readonly scopes: string[];
+  /** Seconds since the epoch. */
+  readonly expiresAt: number;
+}
+
+export type AuthenticatedEnv = { Variables: { caller: CallerIdentity; accessToken: AgentAccessToken | undefined } };
 
 /**
  * Lets through only agents that prove who they are (a token from `agenttrail agents add`, or an
@@ -78,6 +90,7 @@ export function agentAuthentication(options: AgentAuthenticationOptions): Middle
       ...(identity.subject === undefined ? {} : { subject: identity.subject }),
       auth: 'oauth',
     });
+    c.set('accessToken', { token, clientId: identity.agent, scopes: identity.scope?.split(' ').filter((scope) => scope !== '') ?? [], expiresAt: identity.expires });
     return next();
   };
 }

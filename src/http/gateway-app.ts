@@ -41,7 +41,7 @@ export function createGatewayApp(options: GatewayAppOptions): { app: Hono<Authen
   );
   app.use(path, agentAuthentication({ ...options.authentication, resourceMetadataPath, remoteAddressOf: options.remoteAddressOf }));
   app.use(path, requestBodyLimit(options.listen.maxBodyBytes));
-  app.all(path, (c) => endpoint.handle(c.req.raw, c.get('caller')));
+  app.all(path, (c) => endpoint.handle(c.req.raw, c.get('caller'), c.get('accessToken')));
   app.get('/sse', () =>
     jsonRpcErrorResponse(404, -32000, `the 2024-11-05 HTTP+SSE transport is not supported: connect with Streamable HTTP to ${path}`),
   );

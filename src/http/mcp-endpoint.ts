@@ -1,7 +1,7 @@
 import { createMcpHandler, isLegacyRequest, isSpecType, type McpHttpHandler } from '@modelcontextprotocol/server';
 import type { AgentSession } from '../gateway/agent-session.js';
 import type { Gateway } from '../gateway/gateway.js';
-import type { CallerIdentity } from './agent-authentication.js';
+import type { AgentAccessToken, CallerIdentity } from './agent-authentication.js';
 import { jsonRpcErrorResponse } from './json-rpc-error-response.js';
 import { SessionTransport } from './session-transport.js';
 
@@ -47,8 +47,13 @@ export class McpEndpoint {
     };
   }
 
-  /** `caller` is who the request comes from, as the endpoint's authentication established it. */
-  async handle(request: Request, caller: CallerIdentity): Promise<Response> {
+  /**
+   * `caller` is who the request comes from, as the endpoint's authentication established it;
+   * `accessToken` the OAuth access token it sent, which each message of the request carries to the
+   * gateway (`ctx.http.authInfo`), so that a token exchange can act on the agent's behalf.
+   */
+  async handle(request: Request, caller: CallerIdentity, accessToken?: AgentAccessToken): Promise<Response> {
+    const sent = accessToken === undefined ? undefined : { authInfo: accessToken };
     const sessionId = request.headers.get('mcp-session-id');
     if (sessionId !== null) {
       const legacy = this.#sessions.get(sessionId);
@@ -56,7 +61,7 @@ export class McpEndpoint {
       if (!legacy || legacy.owner !== ownerOf(caller)) {
         return jsonRpcErrorResponse(404, -32001, `unknown or expired session '${sessionId}': start a new session with initialize`);
       }
-      return legacy.transport.handleRequest(request);
+      return legacy.transport.handleRequest(request, sent);
     }
     if (request.method === 'GET') {
       return jsonRpcErrorResponse(
@@ -66,11 +71,11 @@ export class McpEndpoint {
       );
     }
     if (await isLegacyRequest(request, undefined, { maxRequestBodySize: this.options.maxBodyBytes })) {
-      return this.openLegacySession(request, caller);
+      return this.openLegacySession(request, caller, sent);
     }
     this.#callerOf.set(request, caller);
     await this.listenUpstream(request);
-    return this.#stateless.fetch(request);
+    return this.#stateless.fetch(request, sent);
   }
 
   async close(): Promise<void> {
@@ -79,7 +84,7 @@ export class McpEndpoint {
     this.#sessions.clear();
   }
 
-  private async openLegacySession(request: Request, caller: CallerIdentity): Promise<Response> {
+  private async openLegacySession(request: Request, caller: CallerIdentity, sent: { authInfo: AgentAccessToken } | undefined): Promise<Response> {
     const sessionId = crypto.randomUUID();
     const session = this.options.gateway.openSession(sessionId, { transport: 'http', ...caller });
     const transport = new SessionTransport({
@@ -90,7 +95,7 @@ export class McpEndpoint {
     });
     transport.onclose = () => this.forget(sessionId);
     await session.server.connect(transport);
-    const response = await transport.handleRequest(request);
+    const response = await transport.handleRequest(request, sent);
     // Anything but a successful initialize leaves no session behind.
     if (!this.#sessions.has(sessionId)) await session.close();
     return response;

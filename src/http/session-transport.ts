@@ -1,5 +1,6 @@
 import {
   DEFAULT_NEGOTIATED_PROTOCOL_VERSION,
+  type AuthInfo,
   SUPPORTED_PROTOCOL_VERSIONS,
   isInitializeRequest,
   isJSONRPCErrorResponse,
@@ -89,11 +90,12 @@ export class SessionTransport implements Transport {
     this.#negotiatedVersion = version;
   }
 
-  async handleRequest(request: Request): Promise<Response> {
+  /** `authInfo` is what the agent authenticated with, passed on with each of the request's messages. */
+  async handleRequest(request: Request, options?: { authInfo?: AuthInfo }): Promise<Response> {
     if (this.#closed) return jsonRpcErrorResponse(404, -32001, 'Session not found');
     switch (request.method) {
       case 'POST':
-        return this.#post(request);
+        return this.#post(request, options?.authInfo);
       case 'GET':
         return this.#get(request);
       case 'DELETE':
@@ -146,7 +148,7 @@ export class SessionTransport implements Transport {
     this.onclose?.();
   }
 
-  async #post(request: Request): Promise<Response> {
+  async #post(request: Request, authInfo: AuthInfo | undefined): Promise<Response> {
     const accept = request.headers.get('accept');
     if (!accept?.includes('application/json') || !accept.includes('text/event-stream')) {
       return jsonRpcErrorResponse(406, -32000, 'Not Acceptable: Client must accept both application/json and text/event-stream');
@@ -172,7 +174,7 @@ export class SessionTransport implements Transport {
 
     const requests = messages.filter((message) => isJSONRPCRequest(message));
     if (requests.length === 0) {
-      for (const message of messages) this.onmessage?.(message, { request });
+      for (const message of messages) this.onmessage?.(message, { request, ...(authInfo ? { authInfo } : {}) });
       return new Response(null, { status: 202 });
     }
     const protocol = initialize ? initialize.params.protocolVersion : (request.headers.get('mcp-protocol-version') ?? DEFAULT_NEGOTIATED_PROTOCOL_VERSION);
@@ -190,7 +192,7 @@ export class SessionTransport implements Transport {
       for (const id of exchange.requestIds) this.#exchangeOfRequest.set(id, exchange);
       this.#exchangeOfStream.set(exchange.streamId, exchange);
     });
-    for (const message of messages) this.onmessage?.(message, { request });
+    for (const message of messages) this.onmessage?.(message, { request, ...(authInfo ? { authInfo } : {}) });
     return answered;
   }
 

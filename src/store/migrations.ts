@@ -89,6 +89,25 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE UNIQUE INDEX principals_by_token_hash ON principals (token_hash)',
     ],
   },
+  {
+    version: 5,
+    name: 'credentials',
+    statements: [
+      // The life cycle of the credentials the gateway delegates (src/cli/credentials-command.ts).
+      // fingerprint is the keyed fingerprint of the secret as last added or rotated (null when a
+      // credential was revoked before its secret was ever recorded); the secret itself is never
+      // stored. log and entry name the ledger entry that gave the row its state, as for principals.
+      `CREATE TABLE credentials (
+        name TEXT PRIMARY KEY,
+        status TEXT NOT NULL CHECK (status IN ('active', 'revoked')),
+        fingerprint TEXT,
+        created TEXT NOT NULL,
+        updated TEXT NOT NULL,
+        log TEXT NOT NULL,
+        entry INTEGER NOT NULL
+      )`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;

@@ -14,6 +14,7 @@ import type { ColumnMismatch, EntryQuery, StoredLeaf } from './entry-queries.js'
 import type { Principal } from '../auth/principal.js';
 import { LocalFileReader } from './local-file-reader.js';
 import { LocalFileWriter } from './local-file-writer.js';
+import { readRevokedCredentialNames } from './credential-queries.js';
 import { findPrincipalByTokenHash, PRINCIPAL_BY_HEX_TOKEN_HASH, principalFromRow } from './principal-queries.js';
 import { applyMigrations, requireLedgerSchema } from './migrations.js';
 import { proveConsistency, proveInclusion } from './proof-queries.js';
@@ -67,6 +68,8 @@ export interface Store extends LogRows {
   consistencyProof(log: string, size1: number, size2: number): Promise<Uint8Array[]>;
   /** The principal (agent, reviewer, approver, admin) whose token hashes to `tokenHash`, as stored now. */
   principalByTokenHash(tokenHash: Uint8Array): Promise<Principal | undefined>;
+  /** The names of the credentials revoked (agenttrail credentials revoke), as stored now. */
+  revokedCredentials(): Promise<string[]>;
   /** Waits for queued appends, then closes the database. */
   close(): Promise<void>;
 }
@@ -173,6 +176,10 @@ class LibsqlStore implements Store {
     if (reader === undefined) return findPrincipalByTokenHash(this.#client, tokenHash);
     this.#principalLookup ??= reader.lookup(PRINCIPAL_BY_HEX_TOKEN_HASH);
     return principalFromRow(this.#principalLookup(bytesToHex(tokenHash)));
+  }
+
+  revokedCredentials(): Promise<string[]> {
+    return readRevokedCredentialNames(this.#client);
   }
 
   async close(): Promise<void> {

@@ -46,11 +46,13 @@ export interface GatewayConfigOverrides {
   approvers?: Record<string, unknown>;
   /** Added to the gateway's environment. */
   env?: Record<string, string>;
+  /** Where the config, key and database go; default a new temporary folder (a test that expects the start to fail reads the log there). */
+  folder?: string;
 }
 
 /** Writes a config file for `servers` and starts `agenttrail serve` on a free loopback port. */
 export async function startGateway(servers: Record<string, UpstreamConfig>, overrides: GatewayConfigOverrides = {}): Promise<RunningGateway> {
-  const folder = mkdtempSync(join(tmpdir(), 'agenttrail-gateway-'));
+  const folder = overrides.folder ?? mkdtempSync(join(tmpdir(), 'agenttrail-gateway-'));
   const db = `file:${join(folder, 'audit.db')}`;
   const config = {
     log: { db, key: 'gateway.key', ...overrides.log },

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { expect } from 'vitest';
 import { AGENTTRAIL_BIN } from './gateway-process.js';
 
 /** What a user sees of one `agenttrail` run. */
@@ -22,4 +23,11 @@ export function runAgenttrail(args: readonly string[], options: { cwd?: string; 
     child.once('error', reject);
     child.once('close', (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/** The one-line reason of a command that must be refused: exit code 2, nothing on stdout. */
+export function refusalOf(result: CliResult): string {
+  expect(result.code, result.stderr).toBe(2);
+  expect(result.stdout).toBe('');
+  return result.stderr.split('\n')[0]!;
 }
