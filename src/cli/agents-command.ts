@@ -9,11 +9,12 @@ import type { LifeCycleAction } from '../auth/principal-life-cycle.js';
 import { defaultConfig } from '../config/config-schema.js';
 import type { LogConfig } from '../config/config-schema.js';
 import { loadConfigFile } from '../config/load-config-file.js';
-import { connectDatabase } from '../store/database-connection.js';
+import { connectDatabase, primaryDatabase } from '../store/database-connection.js';
+import type { DatabaseOptions } from '../store/database-connection.js';
 import { applyMigrations } from '../store/migrations.js';
 import { applyPrincipalChange, insertPrincipal, listPrincipals, readPrincipal } from '../store/principal-queries.js';
 import type { AuditDatabase } from './audit-database.js';
-import { openAuditDatabase, resolveDatabaseUrl } from './audit-database.js';
+import { openAuditDatabase, resolveDatabase } from './audit-database.js';
 import { loadOrCreateGatewayKey, resolveKeyPath } from './gateway-key.js';
 import { UsageError } from './usage-error.js';
 
@@ -47,7 +48,7 @@ export async function runAgents(
   const config = options.config === undefined ? defaultConfig() : (await loadConfigFile(options.config, env, { requireServers: false })).config;
   if (parsedAction.data === 'list') {
     if (name !== undefined) throw new UsageError(`agents list takes no name, got '${name}'`);
-    await listAgents(resolveDatabaseUrl(options.db, config.log.db, env), options.json === true, env);
+    await listAgents(resolveDatabase(options.db, config.log, env), options.json === true);
     return;
   }
   if (name === undefined) throw new UsageError(`agents ${parsedAction.data} needs a NAME`);
@@ -57,8 +58,8 @@ export async function runAgents(
   await changePrincipal(parsedAction.data, parsedName.data, options, config.log, env);
 }
 
-async function listAgents(url: string, json: boolean, env: NodeJS.ProcessEnv): Promise<void> {
-  const client = await connectDatabase({ url, authToken: env.AGENTTRAIL_DB_AUTH_TOKEN });
+async function listAgents(database: DatabaseOptions, json: boolean): Promise<void> {
+  const client = await connectDatabase(database);
   try {
     await applyMigrations(client);
     const principals = (await listPrincipals(client)).map(({ name, role, status, created, updated }) => ({ name, role, status, created, updated }));
@@ -93,12 +94,13 @@ async function changePrincipal(
   env: NodeJS.ProcessEnv,
 ): Promise<void> {
   const origin = log.origin;
-  const url = resolveDatabaseUrl(options.db, log.db, env);
+  // A change reads the principal as it is now: on the server, not in a replica that may lag it.
+  const target = primaryDatabase(resolveDatabase(options.db, log, env));
   const signer = await loadOrCreateGatewayKey(resolveKeyPath(options.key, log.key, env), origin);
-  const database = await openAuditDatabase(url, origin, signer, env);
+  const database = await openAuditDatabase(target, origin, signer);
   let client: Client | undefined;
   try {
-    client = await connectDatabase({ url, authToken: env.AGENTTRAIL_DB_AUTH_TOKEN });
+    client = await connectDatabase(target);
     const current = await readPrincipal(client, name);
     await assertSameLog(database, origin, current?.log);
     const principal: Principal = { name, role: current?.role ?? options.role ?? 'agent', status: statusAfter(action, name, current) };

@@ -5,7 +5,7 @@ import { redactingSink } from '../credentials/redacting-sink.js';
 import { SecretRedactor } from '../credentials/secret-redactor.js';
 import { Gateway } from '../gateway/gateway.js';
 import type { GatewayOptions } from '../gateway/gateway.js';
-import { openAuditDatabase, resolveDatabaseUrl } from './audit-database.js';
+import { openAuditDatabase, resolveDatabase } from './audit-database.js';
 import type { AuditDatabase } from './audit-database.js';
 import { loadOrCreateGatewayKey, resolveKeyPath } from './gateway-key.js';
 import { loadOrCreateLogSecret, resolveLogSecretPath } from './log-secret.js';
@@ -41,7 +41,7 @@ export async function openAuditedGateway(
     detectors: config.redaction.patterns.map(({ name, pattern }) => ({ name, pattern: new RegExp(pattern) })),
   });
   const redactText = (text: string): string => redactor.redactText(text);
-  const database = await openAuditDatabase(resolveDatabaseUrl(flags.db, config.log.db, env), config.log.origin, signer, env, config.log.witnesses);
+  const database = await openAuditDatabase(resolveDatabase(flags.db, config.log, env), config.log.origin, signer, config.log.witnesses);
   const gateway = new Gateway({
     servers: delegations.servers,
     delegations: delegations.byServer,

@@ -10,6 +10,7 @@ import { signNote } from '../ledger/signed-note.js';
 import type { TileFrontier } from '../ledger/tile-frontier.js';
 import { insertCheckpoint, readLatestCheckpointSize } from './checkpoint-queries.js';
 import type { StoredCheckpoint } from './checkpoint-queries.js';
+import { databaseErrorMessage } from './database-error-message.js';
 import { readStoredLeaves } from './entry-queries.js';
 import { readFrontier, writeTile } from './tile-queries.js';
 
@@ -398,16 +399,21 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/**
+ * Another writer took the indexes (or the checkpoint size) this batch was given. A local file says
+ * so by its extended code; a server (sqld, Turso) says only SQLITE_CONSTRAINT and names the key,
+ * and an embedded replica passes the server's message on with no code at all.
+ */
 function isIndexConflict(error: unknown): boolean {
   const codes =
     typeof error === 'object' && error !== null
       ? [(error as { code?: unknown }).code, (error as { extendedCode?: unknown }).extendedCode]
       : [];
-  return codes.includes('SQLITE_CONSTRAINT_PRIMARYKEY');
+  return codes.includes('SQLITE_CONSTRAINT_PRIMARYKEY') || /UNIQUE constraint failed: (entries\.log, entries\.idx|checkpoints\.log, checkpoints\.size)\b/.test(messageOf(error));
 }
 
 function describeDatabaseError(error: unknown, log: string): string {
-  const message = messageOf(error);
+  const message = databaseErrorMessage(error);
   if (isIndexConflict(error)) {
     return `${message} (other writers kept appending to log "${log}" at the same indexes; give each gateway instance its own log origin)`;
   }

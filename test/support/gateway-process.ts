@@ -21,7 +21,7 @@ export type UpstreamConfig =
 export interface RunningGateway {
   /** The MCP endpoint, e.g. http://127.0.0.1:PORT/mcp. */
   url: string;
-  /** `file:` URL of the audit database. */
+  /** URL of the audit database: a `file:` in `folder` unless `log.db` was overridden. */
   db: string;
   folder: string;
   process: ChildProcess;
@@ -47,9 +47,9 @@ export interface GatewayConfigOverrides {
 /** Writes a config file for `servers` and starts `agenttrail serve` on a free loopback port. */
 export async function startGateway(servers: Record<string, UpstreamConfig>, overrides: GatewayConfigOverrides = {}): Promise<RunningGateway> {
   const folder = mkdtempSync(join(tmpdir(), 'agenttrail-gateway-'));
-  const db = `file:${join(folder, 'audit.db')}`;
+  const db = typeof overrides.log?.db === 'string' ? overrides.log.db : `file:${join(folder, 'audit.db')}`;
   const config = {
-    log: { db, key: 'gateway.key', ...overrides.log },
+    log: { key: 'gateway.key', ...overrides.log, db },
     listen: { port: 0, ...overrides.listen },
     ...(overrides.naming ? { naming: overrides.naming } : {}),
     auth: overrides.auth ?? { unauthenticated: 'loopback' },
