@@ -12,6 +12,7 @@ import { insertCheckpoint, readLatestCheckpointSize } from './checkpoint-queries
 import type { StoredCheckpoint } from './checkpoint-queries.js';
 import { databaseErrorMessage } from './database-error-message.js';
 import { readStoredLeaves } from './entry-queries.js';
+import { foreignSignerReason } from './signer-continuity.js';
 import { readFrontier, writeTile } from './tile-queries.js';
 
 /**
@@ -319,9 +320,12 @@ class GroupCommitAppender implements EntryAppender {
 /**
  * Loads the tree's right edge as of the latest checkpoint, then integrates and checkpoints any
  * entries stored after it (a log written before the tree existed). Refuses a log whose checkpoint
- * covers entries that are no longer stored: appending to it would hide the loss.
+ * covers entries that are no longer stored: appending to it would hide the loss. Refuses a signer
+ * that is not the log's (see foreignSignerReason).
  */
 async function integrateLog(client: Client, log: string, signer: NoteSigner): Promise<TileFrontier> {
+  const foreignSigner = await foreignSignerReason(client, log, signer);
+  if (foreignSigner !== undefined) throw new AuditLogWriteError(foreignSigner);
   const checkpointed = await readLatestCheckpointSize(client, log);
   const { count, end: stored } = await readStoredExtent(client, log);
   const restore = 'run `agenttrail verify` and restore the database from a backup before writing to it';
