@@ -42,9 +42,21 @@ export function sha256Hex(bytes: Uint8Array): string {
   return bytesToHex(sha256(bytes));
 }
 
+/**
+ * How deep a value may nest. Verifiers read entries with SQLite's JSON functions, which give up at
+ * 1000 levels, so a deeper entry would be written and then fail every verification; and every
+ * recursive walk of a value, here and on its way up- and downstream, is bounded by the stack.
+ */
+export const MAX_JSON_DEPTH = 512;
+
+// A string or key with half a surrogate pair has no UTF-8 form, so it could not be signed as sent.
+const LONE_SURROGATE = /\p{Cs}/u;
+
 function assertJsonValue(value: unknown, path: string, ancestors: Set<object>): void {
   switch (typeof value) {
     case 'string':
+      assertWellFormed(value, path);
+      return;
     case 'boolean':
       return;
     case 'number':
@@ -66,6 +78,10 @@ function assertJsonValue(value: unknown, path: string, ancestors: Set<object>): 
   if (ancestors.has(value)) {
     throw new CanonicalJsonError(path, 'the value contains a circular reference');
   }
+  if (ancestors.size === MAX_JSON_DEPTH) {
+    const shown = path.length > 100 ? `${path.slice(0, 100)}…` : path;
+    throw new CanonicalJsonError(shown, `nested deeper than ${MAX_JSON_DEPTH} levels`);
+  }
   ancestors.add(value);
   if (Array.isArray(value)) {
     value.forEach((item: unknown, position) => assertJsonValue(item, `${path}[${position}]`, ancestors));
@@ -77,10 +93,19 @@ function assertJsonValue(value: unknown, path: string, ancestors: Set<object>): 
     }
     for (const [key, member] of Object.entries(value)) {
       if (member === undefined) continue;
+      assertWellFormed(key, `${path}${memberPath(key)} (the key)`);
       assertJsonValue(member, `${path}${memberPath(key)}`, ancestors);
     }
   }
   ancestors.delete(value);
+}
+
+function assertWellFormed(text: string, path: string): void {
+  const lone = LONE_SURROGATE.exec(text);
+  if (lone !== null) {
+    const unit = lone[0].charCodeAt(0).toString(16).toUpperCase();
+    throw new CanonicalJsonError(path, `a lone surrogate (U+${unit}, half of a UTF-16 pair) has no UTF-8 form`);
+  }
 }
 
 function memberPath(key: string): string {
