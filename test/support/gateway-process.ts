@@ -42,11 +42,13 @@ export interface GatewayConfigOverrides {
   redaction?: Record<string, unknown>;
   /** Added to the gateway's environment. */
   env?: Record<string, string>;
+  /** The folder of a gateway that ran before (its key, secret and database): a restart of it. */
+  folder?: string;
 }
 
 /** Writes a config file for `servers` and starts `agenttrail serve` on a free loopback port. */
 export async function startGateway(servers: Record<string, UpstreamConfig>, overrides: GatewayConfigOverrides = {}): Promise<RunningGateway> {
-  const folder = mkdtempSync(join(tmpdir(), 'agenttrail-gateway-'));
+  const folder = overrides.folder ?? mkdtempSync(join(tmpdir(), 'agenttrail-gateway-'));
   const db = typeof overrides.log?.db === 'string' ? overrides.log.db : `file:${join(folder, 'audit.db')}`;
   const config = {
     log: { key: 'gateway.key', ...overrides.log, db },
