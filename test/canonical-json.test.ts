@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { canonicalBytes, canonicalHash, sha256Hex } from '../src/ledger/canonical-json.js';
+import { canonicalBytes, canonicalHash, MAX_JSON_DEPTH, sha256Hex } from '../src/ledger/canonical-json.js';
 
 const text = (value: unknown): string => new TextDecoder().decode(canonicalBytes(value));
 
@@ -58,9 +58,22 @@ describe('canonicalBytes (RFC 8785)', () => {
     ['a function', { f: () => 1 }, /\$\.f: a function is not a JSON value/],
     ['a Date', { when: new Date(0) }, /\$\.when: a Date is not a plain JSON object/],
     ['a Map', new Map([['a', 1]]), /\$: a Map is not a plain JSON object/],
-    ['a lone surrogate', { s: '\ud800' }, /Lone surrogate/],
+    ['a lone surrogate', { s: 'a\ud800' }, /\$\.s: a lone surrogate \(U\+D800, half of a UTF-16 pair\) has no UTF-8 form/],
+    ['a lone low surrogate in a key', { ['\udc01k']: 1 }, /\$\["\\udc01k"\] \(the key\): a lone surrogate \(U\+DC01/],
   ])('refuses %s with an error naming where it is', (_name, value, message) => {
     expect(() => canonicalBytes(value)).toThrow(message);
+  });
+
+  it(`refuses a value nested deeper than ${MAX_JSON_DEPTH} levels (which SQLite's JSON functions could not read back), and takes one at the limit`, () => {
+    const nested = (depth: number): unknown => JSON.parse(`${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`);
+    expect(canonicalBytes(nested(MAX_JSON_DEPTH)).length).toBe(MAX_JSON_DEPTH * 6 + 1);
+    expect(() => canonicalBytes(nested(MAX_JSON_DEPTH + 1))).toThrow(`nested deeper than ${MAX_JSON_DEPTH} levels`);
+    // Far deeper than the stack would allow a recursive walk: still the same clear refusal.
+    expect(() => canonicalBytes(nested(100_000))).toThrow(/^cannot encode as canonical JSON \(RFC 8785\): \$\.a\.a\.a.{80,}…: nested deeper than/);
+  });
+
+  it('keeps well-formed pairs, NUL and bidirectional controls as they are', () => {
+    expect(new TextDecoder().decode(canonicalBytes({ s: '😀\u0000\u202e\u200f' }))).toBe('{"s":"😀\\u0000\u202e\u200f"}');
   });
 
   it('refuses circular structures', () => {

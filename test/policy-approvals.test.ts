@@ -213,7 +213,7 @@ describe('approvals through the CLI', () => {
     const [requested] = (await gateway.entries()).filter((entry) => entry.kind === 'approval.request' && (entry.payload as { id: string }).id === request.id) as [Entry];
     const forger = parseSignerKey(generateSignerKey('alice'));
     // Someone who holds the gateway's key, not alice's, writes a decision in alice's name.
-    const database = await openAuditDatabase(gateway.db, DEFAULT_ORIGIN, await readGatewayKey(keyFileBeside(gateway.db)), process.env);
+    const database = await openAuditDatabase({ url: gateway.db }, DEFAULT_ORIGIN, await readGatewayKey(keyFileBeside(gateway.db)));
     const sha256 = sha256Hex(canonicalBytes(requested));
     const statement = { type: 'agenttrail.approval-decision/v1', log: DEFAULT_ORIGIN, request: { id: request.id, index: requested.index, sha256 }, decision: 'approve', approver: alice.verifierKey, time: new Date().toISOString() };
     const forged = await database.appender.append({

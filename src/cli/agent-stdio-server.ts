@@ -1,8 +1,9 @@
-import { isSpecType } from '@modelcontextprotocol/server';
+import { isSpecType, STDIO_DEFAULT_MAX_BUFFER_SIZE } from '@modelcontextprotocol/server';
 import type { JSONRPCMessage, MessageExtraInfo, Notification, Server, SubscriptionFilter, Transport, TransportSendOptions } from '@modelcontextprotocol/server';
 import { serveStdio, StdioServerTransport, type StdioServerHandle } from '@modelcontextprotocol/server/stdio';
 import type { Gateway } from '../gateway/gateway.js';
 import type { AgentIdentity } from '../ledger/entry.js';
+import { checkAgentLines } from './agent-line-check.js';
 
 /** What a 2026-07-28 agent can ask for on its subscriptions/listen streams. */
 const CHANGE_NOTIFICATIONS = new Set([
@@ -17,7 +18,8 @@ const CHANGE_NOTIFICATIONS = new Set([
  * first message speaks (the SDK's serveStdio decides, once per connection). A 2025-11-25 agent gets
  * an agent session of its own. A 2026-07-28 agent is served as the HTTP endpoint serves one: the
  * upstreams' questions come to it as input rounds, and their list_changed and resources/updated
- * reach its subscriptions/listen streams, which serveStdio keeps itself.
+ * reach its subscriptions/listen streams, which serveStdio keeps itself. A line that is no
+ * JSON-RPC message is answered with an error (see checkAgentLines).
  */
 export function serveAgentOverStdio(gateway: Gateway, agent: AgentIdentity, onerror: (error: Error) => void): StdioServerHandle {
   const connection = crypto.randomUUID();
@@ -27,7 +29,8 @@ export function serveAgentOverStdio(gateway: Gateway, agent: AgentIdentity, oner
     // serveStdio passes each change on to the listen streams that asked for it, and drops the rest.
     modern.notification(notification as Notification).catch(onerror);
   };
-  const wire = new ListenWatchingTransport(new StdioServerTransport(), (filter) => gateway.listenForStatelessAgents(filter));
+  const input = checkAgentLines(process.stdin, STDIO_DEFAULT_MAX_BUFFER_SIZE, (line) => process.stdout.write(line));
+  const wire = new ListenWatchingTransport(new StdioServerTransport(input, process.stdout), (filter) => gateway.listenForStatelessAgents(filter));
   return serveStdio(
     ({ era }) => {
       if (era === 'legacy') {

@@ -9,8 +9,9 @@ import type { GatewayConfig } from '../config/config-schema.js';
 import { loadConfigFile } from '../config/load-config-file.js';
 import { waitInWords } from '../policy/duration-text.js';
 import type { Store } from '../store/open-store.js';
+import { primaryDatabase } from '../store/database-connection.js';
 import { openStore } from '../store/open-store.js';
-import { openAuditDatabase, resolveDatabaseUrl } from './audit-database.js';
+import { openAuditDatabase, resolveDatabase, resolveDatabaseUrl } from './audit-database.js';
 import { readGatewayKey, resolveKeyPath } from './gateway-key.js';
 import { UsageError } from './usage-error.js';
 
@@ -114,7 +115,7 @@ async function decide(decision: 'approve' | 'deny', id: string, options: Approva
   if (approver === undefined) throw new Error(`the key in ${options.key} (${approverKey.verifierKey}) is no approver's in ${options.config}; add it under approvers`);
   const origin = config.log.origin;
   const gatewayKey = await readGatewayKey(resolveKeyPath(undefined, config.log.key, env));
-  const database = await openAuditDatabase(resolveDatabaseUrl(options.db, config.log.db, env), origin, gatewayKey, env);
+  const database = await openAuditDatabase(primaryDatabase(resolveDatabase(options.db, config.log, env)), origin, gatewayKey);
   try {
     const request = findRequest(await bookOf(database.store, origin, registry), id);
     const status = requestStatus(request, Date.now());

@@ -1,8 +1,9 @@
 import { resolve } from 'node:path';
-import type { WitnessConfig } from '../config/config-schema.js';
+import type { LogConfig, WitnessConfig } from '../config/config-schema.js';
 import { parseWitnessVerifierKey } from '../ledger/cosignature.js';
 import type { NoteSigner } from '../ledger/note-keys.js';
 import { WitnessFeed } from '../ledger/witness-feed.js';
+import type { DatabaseOptions } from '../store/database-connection.js';
 import type { EntryAppender } from '../store/entry-appender.js';
 import { openStore, type Store } from '../store/open-store.js';
 
@@ -24,18 +25,35 @@ export function resolveDatabaseUrl(flag: string | undefined, fromConfig: string,
   return relativeFile?.[1] === undefined || relativeFile[1] === ':memory:' ? url : `file:${resolve(relativeFile[1])}`;
 }
 
+// How stale an embedded replica may be: also how long a revoked token still works at its gateway.
+const DEFAULT_SYNC_INTERVAL_SECONDS = 1;
+
+/**
+ * The database of the config's log (or the one `--db` or $AGENTTRAIL_DB names instead), with the
+ * server's token from $AGENTTRAIL_DB_AUTH_TOKEN. A `file:` database is an embedded replica when
+ * the config gives log.syncUrl; a server named on the command line is used directly.
+ */
+export function resolveDatabase(flag: string | undefined, log: Pick<LogConfig, 'db' | 'syncUrl' | 'syncIntervalSeconds'>, env: NodeJS.ProcessEnv): DatabaseOptions {
+  const url = resolveDatabaseUrl(flag, log.db, env);
+  const replica = log.syncUrl !== undefined && url.startsWith('file:');
+  return {
+    url,
+    authToken: env.AGENTTRAIL_DB_AUTH_TOKEN,
+    ...(replica ? { syncUrl: log.syncUrl, syncIntervalSeconds: log.syncIntervalSeconds ?? DEFAULT_SYNC_INTERVAL_SECONDS } : {}),
+  };
+}
+
 /**
  * Opens the database and the writer of log `origin`, which signs its checkpoints with `signer`
  * and sends each to the configured witnesses.
  */
 export async function openAuditDatabase(
-  url: string,
+  database: DatabaseOptions,
   origin: string,
   signer: NoteSigner,
-  env: NodeJS.ProcessEnv,
   witnesses: readonly WitnessConfig[] = [],
 ): Promise<AuditDatabase> {
-  const store = await openStore({ url, authToken: env.AGENTTRAIL_DB_AUTH_TOKEN });
+  const store = await openStore(database);
   const feeds = witnesses.map((config) => {
     const witness = parseWitnessVerifierKey(config.key);
     return new WitnessFeed({
@@ -57,7 +75,7 @@ export async function openAuditDatabase(
     // A restarted gateway brings its witnesses up to date before any new entry.
     const latest = feeds.length === 0 ? undefined : await store.checkpoint(origin);
     if (latest !== undefined) for (const feed of feeds) feed.offer(latest);
-    return { store, appender, url, close };
+    return { store, appender, url: store.url, close };
   } catch (error) {
     await close();
     throw error;

@@ -11,7 +11,7 @@ import { SecretRedactor } from '../credentials/secret-redactor.js';
 import { Gateway } from '../gateway/gateway.js';
 import type { GatewayOptions } from '../gateway/gateway.js';
 import { ApprovalInbox } from './approval-inbox.js';
-import { openAuditDatabase, resolveDatabaseUrl } from './audit-database.js';
+import { openAuditDatabase, resolveDatabase } from './audit-database.js';
 import type { AuditDatabase } from './audit-database.js';
 import { loadOrCreateGatewayKey, resolveKeyPath } from './gateway-key.js';
 import { loadOrCreateLogSecret, resolveLogSecretPath } from './log-secret.js';
@@ -47,7 +47,7 @@ export async function openAuditedGateway(
   const keyPath = resolveKeyPath(flags.key, config.log.key, env);
   const signer = await loadOrCreateGatewayKey(keyPath, config.log.origin);
   const logSecret = await loadOrCreateLogSecret(resolveLogSecretPath(config.log.secret, keyPath));
-  const database = await openAuditDatabase(resolveDatabaseUrl(flags.db, config.log.db, env), config.log.origin, signer, env, config.log.witnesses);
+  const database = await openAuditDatabase(resolveDatabase(flags.db, config.log, env), config.log.origin, signer, config.log.witnesses);
   try {
     const secrets = await readCredentialsOrRecord(config, database, logSecret, env);
     const delegations = delegateCredentials(servers, config.credentials, secrets, logSecret);

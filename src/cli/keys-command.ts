@@ -5,7 +5,8 @@ import { defaultConfig } from '../config/config-schema.js';
 import { loadConfigFile } from '../config/load-config-file.js';
 import { isValidKeyName } from '../ledger/note-keys.js';
 import type { Store } from '../store/open-store.js';
-import { openAuditDatabase, resolveDatabaseUrl } from './audit-database.js';
+import { openAuditDatabase, resolveDatabase } from './audit-database.js';
+import type { DatabaseOptions } from '../store/database-connection.js';
 import { createGatewayKey, readGatewayKey, resolveKeyPath } from './gateway-key.js';
 import { UsageError } from './usage-error.js';
 
@@ -42,7 +43,7 @@ export async function runKeys(action: string | undefined, options: KeysOptions, 
       process.stdout.write(`${(await readGatewayKey(path)).verifierKey}\n`);
       return;
     case 'rotate':
-      await rotateKey(path, origin, resolveDatabaseUrl(options.db, config.log.db, env), env);
+      await rotateKey(path, origin, resolveDatabase(options.db, config.log, env));
   }
 }
 
@@ -51,15 +52,15 @@ export async function runKeys(action: string | undefined, options: KeysOptions, 
  * signed by the old key (so a verifier that trusts the old key learns the new one from the log),
  * and only then does the new key replace the old. A failure at any step leaves a usable key.
  */
-async function rotateKey(path: string, origin: string, url: string, env: NodeJS.ProcessEnv): Promise<void> {
+async function rotateKey(path: string, origin: string, database: DatabaseOptions): Promise<void> {
   const previous = await readGatewayKey(path);
   const pending = `${path}.new`;
   const next = await createGatewayKey(pending, previous.name);
   try {
-    const database = await openAuditDatabase(url, origin, previous, env);
+    const audit = await openAuditDatabase(database, origin, previous);
     try {
-      await assertRotatedLogExists(database.store, origin);
-      await database.appender.append({
+      await assertRotatedLogExists(audit.store, origin);
+      await audit.appender.append({
         v: 1,
         time: new Date().toISOString(),
         kind: 'key.rotated',
@@ -68,7 +69,7 @@ async function rotateKey(path: string, origin: string, url: string, env: NodeJS.
         payload: { previous: previous.verifierKey, next: next.verifierKey },
       });
     } finally {
-      await database.close();
+      await audit.close();
     }
   } catch (error) {
     await rm(pending, { force: true });

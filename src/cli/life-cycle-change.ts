@@ -5,11 +5,11 @@ import { defaultConfig } from '../config/config-schema.js';
 import type { GatewayConfig } from '../config/config-schema.js';
 import { loadConfigFile } from '../config/load-config-file.js';
 import type { Entry } from '../ledger/entry.js';
-import { connectDatabase } from '../store/database-connection.js';
+import { connectDatabase, primaryDatabase } from '../store/database-connection.js';
 import { applyMigrations } from '../store/migrations.js';
 import type { RecordedChange } from '../store/stored-row.js';
 import type { AuditDatabase } from './audit-database.js';
-import { openAuditDatabase, resolveDatabaseUrl } from './audit-database.js';
+import { openAuditDatabase, resolveDatabase } from './audit-database.js';
 import { loadOrCreateGatewayKey, resolveKeyPath } from './gateway-key.js';
 
 /** The options every life-cycle command (agents, credentials) takes. */
@@ -63,12 +63,13 @@ export async function recordLifeCycleChange<Row extends RecordedRow, Payload>(
   env: NodeJS.ProcessEnv,
 ): Promise<{ entry: Entry; payload: Payload }> {
   const origin = config.log.origin;
-  const url = resolveDatabaseUrl(options.db, config.log.db, env);
+  // Changes are made where the log is sequenced: on the server, when the config names an embedded replica.
+  const target = primaryDatabase(resolveDatabase(options.db, config.log, env));
   const signer = await loadOrCreateGatewayKey(resolveKeyPath(options.key, config.log.key, env), origin);
-  const database = await openAuditDatabase(url, origin, signer, env);
+  const database = await openAuditDatabase(target, origin, signer);
   let client: Client | undefined;
   try {
-    client = await connectDatabase({ url, authToken: env.AGENTTRAIL_DB_AUTH_TOKEN });
+    client = await connectDatabase(target);
     const current = await rows.read(client, name);
     await assertSameLog(database, origin, rows.noun, current?.log);
     const { kind, payload } = change.entry(current);
@@ -95,7 +96,7 @@ export async function recordLifeCycleChange<Row extends RecordedRow, Payload>(
 
 /** Reads rows for a list command, on a database brought to the latest schema. */
 export async function readForList<T>(options: LifeCycleOptions, config: GatewayConfig, env: NodeJS.ProcessEnv, read: (client: Client) => Promise<T>): Promise<T> {
-  const client = await connectDatabase({ url: resolveDatabaseUrl(options.db, config.log.db, env), authToken: env.AGENTTRAIL_DB_AUTH_TOKEN });
+  const client = await connectDatabase(resolveDatabase(options.db, config.log, env));
   try {
     await applyMigrations(client);
     return await read(client);

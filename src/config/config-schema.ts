@@ -50,7 +50,27 @@ export const logConfigSchema = z
         'expected a libSQL URL starting with file:, http://, https://, libsql://, ws:// or wss://',
       )
       .default('file:agenttrail.db')
-      .describe('libSQL database URL. A relative file: path is relative to the working directory, as with --db.'),
+      .describe(
+        'libSQL database URL: a file (file:agenttrail.db), a libSQL server (http://host:8080) or Turso (libsql://NAME.turso.io), ' +
+          'whose token comes from $AGENTTRAIL_DB_AUTH_TOKEN. A relative file: path is relative to the working directory, as with --db.',
+      ),
+    syncUrl: z
+      .string()
+      .regex(/^(https?:\/\/|libsql:\/\/|wss?:\/\/)/, 'expected the URL of a libSQL server, starting with http://, https://, libsql://, ws:// or wss://')
+      .optional()
+      .describe(
+        'Makes db (a file: URL) an embedded replica of this libSQL server or Turso database: the log is written on the server ' +
+          'and read from the local copy, which follows it. The token comes from $AGENTTRAIL_DB_AUTH_TOKEN.',
+      ),
+    syncIntervalSeconds: z
+      .number('expected a number of seconds')
+      .positive('expected a positive number of seconds')
+      .max(86_400, 'must be at most 86400 (a day)')
+      .optional()
+      .describe(
+        'How often an embedded replica (syncUrl) fetches the server\'s changes, in seconds; default 1. An agent added, suspended ' +
+          'or revoked on the server takes effect at this gateway within this time.',
+      ),
     key: z
       .string()
       .min(1, 'expected a file path')
@@ -68,6 +88,10 @@ export const logConfigSchema = z
       .array(witnessConfigSchema)
       .default([])
       .describe('Witnesses (c2sp.org/tlog-witness) that cosign the log\'s checkpoints.'),
+  })
+  .refine((log) => log.syncUrl === undefined || log.db.startsWith('file:'), {
+    path: ['syncUrl'],
+    message: 'an embedded replica needs a file: db (the local copy); drop syncUrl to use the server directly',
   })
   .prefault({})
   .describe('Where and under which name the audit log is kept.');

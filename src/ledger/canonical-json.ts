@@ -43,6 +43,16 @@ export function sha256Hex(bytes: Uint8Array): string {
 }
 
 /**
+ * How deep a value may nest. Verifiers read entries with SQLite's JSON functions, which give up at
+ * 1000 levels, so a deeper entry would be written and then fail every verification; and every
+ * recursive walk of a value, here and on its way up- and downstream, is bounded by the stack.
+ */
+export const MAX_JSON_DEPTH = 512;
+
+// A string or key with half a surrogate pair has no UTF-8 form, so it could not be signed as sent.
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
  * Throws CanonicalJsonError for anything without a JSON form. `path` holds the keys and positions
  * down to `value`, turned into text only for the error: building it for every member cost more than
  * the check itself.
@@ -50,6 +60,8 @@ export function sha256Hex(bytes: Uint8Array): string {
 function assertJsonValue(value: unknown, path: (string | number)[], ancestors: Set<object>): void {
   switch (typeof value) {
     case 'string':
+      if (!value.isWellFormed()) throw notWellFormed(value, formatPath(path));
+      return;
     case 'boolean':
       return;
     case 'number':
@@ -71,6 +83,10 @@ function assertJsonValue(value: unknown, path: (string | number)[], ancestors: S
   if (ancestors.has(value)) {
     throw new CanonicalJsonError(formatPath(path), 'the value contains a circular reference');
   }
+  if (ancestors.size === MAX_JSON_DEPTH) {
+    const shown = formatPath(path);
+    throw new CanonicalJsonError(shown.length > 100 ? `${shown.slice(0, 100)}…` : shown, `nested deeper than ${MAX_JSON_DEPTH} levels`);
+  }
   ancestors.add(value);
   if (Array.isArray(value)) {
     for (let position = 0; position < value.length; position++) {
@@ -88,6 +104,7 @@ function assertJsonValue(value: unknown, path: (string | number)[], ancestors: S
       const member = (value as Record<string, unknown>)[key];
       if (member === undefined) continue;
       path.push(key);
+      if (!key.isWellFormed()) throw notWellFormed(key, `${formatPath(path)} (the key)`);
       assertJsonValue(member, path, ancestors);
       path.pop();
     }
@@ -102,4 +119,9 @@ function formatPath(path: readonly (string | number)[]): string {
     else text += /^[A-Za-z_$][\w$]*$/.test(step) ? `.${step}` : `[${JSON.stringify(step)}]`;
   }
   return text;
+}
+
+function notWellFormed(text: string, path: string): CanonicalJsonError {
+  const unit = LONE_SURROGATE.exec(text)![0].charCodeAt(0).toString(16).toUpperCase();
+  return new CanonicalJsonError(path, `a lone surrogate (U+${unit}, half of a UTF-16 pair) has no UTF-8 form`);
 }

@@ -1,5 +1,6 @@
 import { createClient } from '@libsql/client';
 import type { Client } from '@libsql/client';
+import { databaseErrorMessage } from './database-error-message.js';
 
 export interface DatabaseOptions {
   /** `file:/abs/path.db`, `http(s)://`, `libsql://`, `ws(s)://`; `file:` paths are best absolute. */
@@ -10,6 +11,13 @@ export interface DatabaseOptions {
    * Default 5000.
    */
   busyTimeoutMs?: number | undefined;
+  /**
+   * Makes the `file:` database an embedded replica of this libSQL server (`http(s)://`,
+   * `libsql://`, `ws(s)://`): it is brought up to date when opened, then every
+   * `syncIntervalSeconds`. `authToken` is the server's.
+   */
+  syncUrl?: string | undefined;
+  syncIntervalSeconds?: number | undefined;
 }
 
 /** The database could not be opened or prepared; the message names the URL and what to check. */
@@ -22,9 +30,13 @@ export class StoreOpenError extends Error {
 
 export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 
-/** Opens one client on the audit database, made durable; throws StoreOpenError. */
+/**
+ * Opens one client on the audit database, made durable (an embedded replica: brought up to date);
+ * throws StoreOpenError.
+ */
 export async function connectDatabase(options: DatabaseOptions): Promise<Client> {
-  const { url, authToken } = options;
+  const { url, authToken, syncUrl } = options;
+  if (syncUrl !== undefined) return connectReplica(options, syncUrl);
   const isFile = isFileUrl(url);
   let client: Client;
   try {
@@ -52,6 +64,45 @@ export async function connectDatabase(options: DatabaseOptions): Promise<Client>
     }
   }
   return client;
+}
+
+/**
+ * The local copy is read; writes go to the server, which sequences them. Its durability is the
+ * server's (the copy can always be fetched again), so the file gets no pragmas of its own.
+ */
+async function connectReplica(options: DatabaseOptions, syncUrl: string): Promise<Client> {
+  const { url, authToken, syncIntervalSeconds } = options;
+  if (localFilePathOf(url) === undefined) {
+    throw new StoreOpenError(url, `an embedded replica (syncUrl ${redactUrl(syncUrl)}) needs a file: URL of a file on disk`);
+  }
+  let client: Client;
+  try {
+    client = createClient({
+      url,
+      syncUrl,
+      ...(authToken === undefined ? {} : { authToken }),
+      ...(syncIntervalSeconds === undefined ? {} : { syncInterval: syncIntervalSeconds }),
+      timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
+    });
+  } catch (error) {
+    throw new StoreOpenError(url, explainOpenFailure(error), { cause: error });
+  }
+  try {
+    await client.sync();
+  } catch (error) {
+    client.close();
+    throw new StoreOpenError(url, `cannot sync the embedded replica from ${redactUrl(syncUrl)}: ${explainOpenFailure(error)}`, { cause: error });
+  }
+  return client;
+}
+
+/**
+ * Where the writer of a log commits: the database itself, or for an embedded replica the server it
+ * follows. A log's sequencer must read the log as it is, not as the replica last saw it.
+ */
+export function primaryDatabase(options: DatabaseOptions): DatabaseOptions {
+  const { syncUrl, authToken } = options;
+  return syncUrl === undefined ? options : { url: syncUrl, authToken };
 }
 
 /** A database in this process (libsql accepts a bare ':memory:' as one too). */
@@ -96,13 +147,16 @@ async function makeDurable(client: Client): Promise<void> {
 }
 
 export function explainOpenFailure(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = databaseErrorMessage(error);
   const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
   if (code === 'SQLITE_NOTADB') {
     return `${message} (the file exists but is not a SQLite/libSQL database)`;
   }
   if (code === 'SQLITE_CANTOPEN' || /unable to open/i.test(message)) {
     return `${message} (check that the directory exists and is writable)`;
+  }
+  if (/\b401\b|unauthori[sz]ed/i.test(message)) {
+    return `${message} (the server wants a valid token: set AGENTTRAIL_DB_AUTH_TOKEN)`;
   }
   return message;
 }

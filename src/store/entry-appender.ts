@@ -10,7 +10,9 @@ import { signNote } from '../ledger/signed-note.js';
 import type { TileFrontier } from '../ledger/tile-frontier.js';
 import { insertCheckpoint, readLatestCheckpointSize } from './checkpoint-queries.js';
 import type { StoredCheckpoint } from './checkpoint-queries.js';
+import { databaseErrorMessage } from './database-error-message.js';
 import { readStoredLeaves } from './entry-queries.js';
+import { foreignSignerReason } from './signer-continuity.js';
 import { readFrontier, writeTile } from './tile-queries.js';
 
 /**
@@ -318,9 +320,12 @@ class GroupCommitAppender implements EntryAppender {
 /**
  * Loads the tree's right edge as of the latest checkpoint, then integrates and checkpoints any
  * entries stored after it (a log written before the tree existed). Refuses a log whose checkpoint
- * covers entries that are no longer stored: appending to it would hide the loss.
+ * covers entries that are no longer stored: appending to it would hide the loss. Refuses a signer
+ * that is not the log's (see foreignSignerReason).
  */
 async function integrateLog(client: Client, log: string, signer: NoteSigner): Promise<TileFrontier> {
+  const foreignSigner = await foreignSignerReason(client, log, signer);
+  if (foreignSigner !== undefined) throw new AuditLogWriteError(foreignSigner);
   const checkpointed = await readLatestCheckpointSize(client, log);
   const { count, end: stored } = await readStoredExtent(client, log);
   const restore = 'run `agenttrail verify` and restore the database from a backup before writing to it';
@@ -398,16 +403,21 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/**
+ * Another writer took the indexes (or the checkpoint size) this batch was given. A local file says
+ * so by its extended code; a server (sqld, Turso) says only SQLITE_CONSTRAINT and names the key,
+ * and an embedded replica passes the server's message on with no code at all.
+ */
 function isIndexConflict(error: unknown): boolean {
   const codes =
     typeof error === 'object' && error !== null
       ? [(error as { code?: unknown }).code, (error as { extendedCode?: unknown }).extendedCode]
       : [];
-  return codes.includes('SQLITE_CONSTRAINT_PRIMARYKEY');
+  return codes.includes('SQLITE_CONSTRAINT_PRIMARYKEY') || /UNIQUE constraint failed: (entries\.log, entries\.idx|checkpoints\.log, checkpoints\.size)\b/.test(messageOf(error));
 }
 
 function describeDatabaseError(error: unknown, log: string): string {
-  const message = messageOf(error);
+  const message = databaseErrorMessage(error);
   if (isIndexConflict(error)) {
     return `${message} (other writers kept appending to log "${log}" at the same indexes; give each gateway instance its own log origin)`;
   }

@@ -1,6 +1,5 @@
 import Database from 'libsql';
 import AsyncDatabase from 'libsql/promise';
-import { localFilePathOf } from './database-connection.js';
 import { blobBytes } from './blob-bytes.js';
 import type { StoredLeaf } from './entry-queries.js';
 
@@ -25,15 +24,9 @@ export class LocalFileReader {
   readonly #rows: Database.Database;
   readonly #background: AsyncDatabase;
 
-  private constructor(path: string) {
+  constructor(path: string) {
     this.#rows = new Database(path, { readonly: true });
     this.#background = new AsyncDatabase(path, { readonly: true });
-  }
-
-  /** A reader for a `file:` URL of a database on disk; none for in-memory or remote databases. */
-  static forUrl(url: string): LocalFileReader | undefined {
-    const path = localFilePathOf(url);
-    return path === undefined ? undefined : new LocalFileReader(path);
   }
 
   /**

@@ -1,7 +1,7 @@
 import type { Client, InStatement } from '@libsql/client';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import type { Entry } from '../ledger/entry.js';
-import { connectDatabase, DEFAULT_BUSY_TIMEOUT_MS, explainOpenFailure, isInMemoryUrl, localFilePathOf, redactUrl, StoreOpenError } from './database-connection.js';
+import { connectDatabase, DEFAULT_BUSY_TIMEOUT_MS, explainOpenFailure, isInMemoryUrl, localFilePathOf, primaryDatabase, redactUrl, StoreOpenError } from './database-connection.js';
 import type { DatabaseOptions } from './database-connection.js';
 import { clientWriter, createEntryAppender } from './entry-appender.js';
 import type { CheckpointListener, EntryAppender, WriterConnection } from './entry-appender.js';
@@ -196,7 +196,7 @@ class LibsqlStore implements Store {
    * whose next step needs the event loop, until the busy timeout ends the standoff.
    */
   async #write(statement: InStatement): Promise<void> {
-    const path = localFilePathOf(this.#options.url);
+    const path = this.#localFile();
     if (path === undefined) {
       await this.#client.execute(statement);
       return;
@@ -208,21 +208,33 @@ class LibsqlStore implements Store {
 
   /** Opened on first use: only verifying reads whole logs. */
   #fileReader(): LocalFileReader | undefined {
-    if (this.#localReader === null) this.#localReader = LocalFileReader.forUrl(this.#options.url);
+    if (this.#localReader === null) {
+      const path = this.#localFile();
+      this.#localReader = path === undefined ? undefined : new LocalFileReader(path);
+    }
     return this.#localReader;
   }
 
   /**
+   * The file that the driver may read and write directly. Not an embedded replica's: its changes
+   * come through its sync, and writes to it belong on the server.
+   */
+  #localFile(): string | undefined {
+    return this.#options.syncUrl === undefined ? localFilePathOf(this.#options.url) : undefined;
+  }
+
+  /**
    * Each writer gets a connection of its own, so that replacing it after a failed write (see
-   * WriterConnection) cannot disturb readers. An in-memory database has only the one.
+   * WriterConnection) cannot disturb readers. An in-memory database has only the one. The writer
+   * of an embedded replica commits on the server.
    */
   #writerConnection(): WriterConnection {
     if (isInMemoryUrl(this.#options.url)) {
       const shared = clientWriter(this.#client);
       return { open: () => Promise.resolve(shared), replaceable: false };
     }
-    const path = localFilePathOf(this.#options.url);
-    const options = this.#options;
+    const path = this.#localFile();
+    const options = primaryDatabase(this.#options);
     return {
       open: async () => {
         const client = await connectDatabase(options);

@@ -21,7 +21,7 @@ export type UpstreamConfig =
 export interface RunningGateway {
   /** The MCP endpoint, e.g. http://127.0.0.1:PORT/mcp. */
   url: string;
-  /** `file:` URL of the audit database. */
+  /** URL of the audit database: a `file:` in `folder` unless `log.db` was overridden. */
   db: string;
   folder: string;
   process: ChildProcess;
@@ -46,16 +46,19 @@ export interface GatewayConfigOverrides {
   approvers?: Record<string, unknown>;
   /** Added to the gateway's environment. */
   env?: Record<string, string>;
-  /** Where the config, key and database go; default a new temporary folder (a test that expects the start to fail reads the log there). */
+  /**
+   * Where the config, key and database go; default a new temporary folder. A test that expects the
+   * start to fail reads the log there; the folder of a gateway that ran before restarts it.
+   */
   folder?: string;
 }
 
 /** Writes a config file for `servers` and starts `agenttrail serve` on a free loopback port. */
 export async function startGateway(servers: Record<string, UpstreamConfig>, overrides: GatewayConfigOverrides = {}): Promise<RunningGateway> {
   const folder = overrides.folder ?? mkdtempSync(join(tmpdir(), 'agenttrail-gateway-'));
-  const db = `file:${join(folder, 'audit.db')}`;
+  const db = typeof overrides.log?.db === 'string' ? overrides.log.db : `file:${join(folder, 'audit.db')}`;
   const config = {
-    log: { db, key: 'gateway.key', ...overrides.log },
+    log: { key: 'gateway.key', ...overrides.log, db },
     listen: { port: 0, ...overrides.listen },
     ...(overrides.naming ? { naming: overrides.naming } : {}),
     auth: overrides.auth ?? { unauthenticated: 'loopback' },

@@ -10,10 +10,11 @@ export interface CliResult {
 }
 
 /** Runs the built `agenttrail` to completion, as a user runs it from a shell. */
-export function runAgenttrail(args: readonly string[], options: { cwd?: string; bin?: string } = {}): Promise<CliResult> {
+export function runAgenttrail(args: readonly string[], options: { cwd?: string; bin?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [options.bin ?? AGENTTRAIL_BIN, ...args], {
       ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+      ...(options.env === undefined ? {} : { env: { ...process.env, ...options.env } }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
