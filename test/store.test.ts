@@ -74,6 +74,7 @@ describe('openStore', () => {
       [2, 'merkle tree and checkpoints'],
       [3, 'witness cosignatures'],
       [4, 'principals'],
+      [5, 'review: sessions in order, search'],
     ]);
     expect(await third.entries('log-a')).toHaveLength(1);
   });

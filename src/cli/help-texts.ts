@@ -6,6 +6,9 @@ Usage:
   agenttrail wrap  [--config FILE] [--db URL] [--key FILE] [--name NAME] -- COMMAND [ARG...]
   agenttrail verify [--db URL] [--key VERIFIER_KEY]... [--witness-key KEY]... [--checkpoint FILE] [--log ORIGIN] [--json]
   agenttrail verify --bundle FILE --key VERIFIER_KEY... [--json]
+  agenttrail sessions [--db URL] [--log ORIGIN] [--agent A] [--tool T] [--since ISO] [--until ISO] [--outcome O] [--json]
+  agenttrail show  SESSION [--db URL] [--log ORIGIN] [--json]
+  agenttrail search TEXT... [--db URL] [--log ORIGIN] [--limit N] [--json]
   agenttrail export --format bundle [--db URL] [--log ORIGIN] [--session ID] [--key VERIFIER_KEY]... [--out FILE]
   agenttrail keys  init | show | rotate [--key FILE] [--origin NAME] [--config FILE] [--db URL]
   agenttrail agents add NAME [--role ROLE] | list | suspend NAME | resume NAME | revoke NAME | rotate NAME
@@ -18,6 +21,10 @@ Commands:
   wrap    Stand in for one stdio MCP server: a drop-in replacement for its command line.
   verify  Check that the log is intact: every entry, the Merkle tree, every signed checkpoint;
           or check an evidence bundle with no database.
+  sessions  List the recorded sessions: agent, start, duration, calls, denials, approvals, errors.
+  show    A session's timeline: each call with its arguments, result, decision, approvals,
+          credentials and duration.
+  search  Find entries whose recorded payloads hold some words (full-text).
   export  Write a session's (or the whole log's) entries with their inclusion proofs and the
           signed checkpoint into an evidence bundle that an auditor can check offline.
   keys    Create, show or rotate the key that signs the log's checkpoints.
@@ -186,4 +193,65 @@ ${KEY_OPTION}
 
 Exit codes: 0 done, 2 usage, config or I/O error, or a change that does not apply (an unknown
 name, a revoked principal), with a one-line reason on stderr.
+`;
+
+const REVIEW_LOG_OPTION = `  --log ORIGIN      The log to read. Default: the database's only log.`;
+
+export const SESSIONS_HELP = `Usage: agenttrail sessions [--db URL] [--log ORIGIN] [--agent A] [--tool T] [--since ISO] [--until ISO]
+                           [--outcome O] [--json]
+
+Lists the log's sessions, oldest first: the agent, when the session started (its first entry),
+how long it lasted (to its last entry), and its tool calls: how many, how many were denied (by a
+policy, or refused by the gateway), how many waited for a human's approval, and how many failed
+(an error or a timeout). Reads the sessions a page at a time.
+
+Options:
+${DB_OPTION}
+${REVIEW_LOG_OPTION}
+  --agent A         Only sessions of this agent: its registered name, or its MCP client's name.
+  --tool T          Only sessions that called this tool: the upstream's name (echo) or the name the
+                    agent used (everything__echo).
+  --since ISO       Only sessions still active at or after this time (2026-01-31 or 2026-01-31T12:00:00Z).
+  --until ISO       Only sessions started at or before this time.
+  --outcome O       Only sessions with a tool call that ended so: ok, error, timeout, cancelled or
+                    refused (refused includes calls a policy denied).
+  --json            Print one JSON document: {database, log, filter, sessions: [...]}.
+  -h, --help        Show this help.
+
+Exit codes: 0 listed (also when none match), 2 usage or I/O error.
+`;
+
+export const SHOW_HELP = `Usage: agenttrail show SESSION [--db URL] [--log ORIGIN] [--json]
+
+Prints a session's timeline in the order it was recorded: who the agent is, then each call with
+its arguments, a summary of its result (or error), the policy decision, the approval steps, the
+credentials the gateway handed to the upstream for it (name, where, fingerprint; never the value)
+and how long it took; and the events around the calls (session start and end, ...). Long
+arguments and results are cut; --json has them whole, as recorded (redacted).
+
+Options:
+${DB_OPTION}
+  --log ORIGIN      The log to read. Default: the only log, or the only one that has the session.
+  --json            Print one JSON document: {database, log, session: {...}, timeline: [...]}.
+  -h, --help        Show this help.
+
+Exit codes: 0 shown, 2 usage or I/O error, or no such session.
+`;
+
+export const SEARCH_HELP = `Usage: agenttrail search TEXT... [--db URL] [--log ORIGIN] [--limit N] [--json]
+
+Finds the entries whose recorded payloads (arguments, results, errors, ...) or server and tool
+names hold every word of TEXT, in any order, newest first. Matching ignores case; a word with
+punctuation matches as a phrase (config.yaml); a word ending in * matches words that start so
+(deploy*). Uses a full-text index (SQLite FTS5) kept in the database: each search first adds the
+entries appended since the last one, so the first search of a long log takes a while.
+
+Options:
+${DB_OPTION}
+${REVIEW_LOG_OPTION}
+  --limit N         Show at most N entries (default 50); the total is always counted.
+  --json            Print one JSON document: {database, log, query, total, hits: [...]}.
+  -h, --help        Show this help.
+
+Exit codes: 0 searched (also when nothing matches), 2 usage or I/O error.
 `;

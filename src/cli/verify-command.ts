@@ -1,7 +1,6 @@
-import { access, open, readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { EvidenceBundleError, verifyEvidenceBundle } from '../ledger/evidence-bundle.js';
 import type { EvidenceBundleSummary } from '../ledger/evidence-bundle.js';
@@ -13,9 +12,9 @@ import { parseCheckpoint } from '../ledger/checkpoint.js';
 import { parseVerifierKey } from '../ledger/note-keys.js';
 import type { NoteVerifier } from '../ledger/note-keys.js';
 import { parseSignedNote } from '../ledger/signed-note.js';
-import { isInMemoryUrl } from '../store/database-connection.js';
 import { openStore } from '../store/open-store.js';
 import { resolveDatabaseUrl } from './audit-database.js';
+import { assertDatabaseExists } from './existing-database.js';
 import { UsageError } from './usage-error.js';
 
 export const VerifyOptionsSchema = z.strictObject({
@@ -121,18 +120,6 @@ async function readTrustedCheckpoint(path: string): Promise<{ note: string; orig
     return { note, origin: parseCheckpoint(parseSignedNote(note).text).origin };
   } catch (error) {
     throw new Error(`--checkpoint ${path} is not a signed checkpoint: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-  }
-}
-
-/** Opening a database creates it; verifying one that is not there must say so instead. */
-async function assertDatabaseExists(url: string): Promise<void> {
-  if (!url.startsWith('file:') || isInMemoryUrl(url)) return;
-  const location = url.slice('file:'.length).replace(/[?#].*$/, '');
-  const path = location.startsWith('//') ? fileURLToPath(`file:${location}`) : location;
-  try {
-    await access(path);
-  } catch (error) {
-    throw new Error(`no audit database at ${path}; name it with --db URL or $AGENTTRAIL_DB`, { cause: error });
   }
 }
 

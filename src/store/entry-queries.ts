@@ -90,6 +90,16 @@ export async function* readSessionLeaves(
   }
 }
 
+/** The stored bodies of every entry of the given calls (through the (log, call) index), in index order. */
+export async function readCallLeaves(client: Client, log: string, calls: readonly string[]): Promise<StoredLeaf[]> {
+  if (calls.length === 0) return [];
+  const result = await client.execute({
+    sql: `SELECT idx, body FROM entries WHERE log = ? AND call IN (${calls.map(() => '?').join(', ')}) ORDER BY idx`,
+    args: [log, ...calls],
+  });
+  return result.rows.map((row) => leafFromRow(log, row));
+}
+
 /** The `time` column of one entry; null when there is no such entry. */
 export async function readEntryTime(client: Client, log: string, index: number): Promise<string | null> {
   const result = await client.execute({ sql: 'SELECT time FROM entries WHERE log = ? AND idx = ?', args: [log, index] });
@@ -177,7 +187,8 @@ export async function queryLogNames(client: Client): Promise<string[]> {
   return result.rows.map((row) => String(row['log']));
 }
 
-function parseEntryBody(log: string, index: number, body: unknown): Entry {
+/** An entry from its stored body; the error names the entry when the body is not a valid entry. */
+export function parseEntryBody(log: string, index: number, body: unknown): Entry {
   const where = `entry ${index} of log "${log}"`;
   const bytes = blobBytes(body, `the body of ${where}`);
   let json: unknown;

@@ -89,6 +89,28 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE UNIQUE INDEX principals_by_token_hash ON principals (token_hash)',
     ],
   },
+  {
+    version: 5,
+    name: 'review: sessions in order, search',
+    statements: [
+      // A session's entries in index order straight from the index: timelines and session summaries
+      // (first and last entry) read no table row they do not need. Supersedes the (log, session) index.
+      'DROP INDEX entries_by_session',
+      'CREATE INDEX entries_by_session ON entries (log, session, idx)',
+      // Full-text search over recorded payloads (src/review/search-index.ts). The index is derived
+      // data, caught up by `agenttrail search` itself, so that appending entries never waits for it.
+      // search_entries numbers the indexed entries: an explicit INTEGER PRIMARY KEY keeps the
+      // numbers through VACUUM, which the implicit rowid of `entries` would not.
+      `CREATE TABLE search_entries (
+        id INTEGER PRIMARY KEY,
+        log TEXT NOT NULL,
+        idx INTEGER NOT NULL,
+        UNIQUE (log, idx)
+      )`,
+      // Contentless: the text stays in the entries' bodies, not a second time here.
+      "CREATE VIRTUAL TABLE search_text USING fts5(text, content='', contentless_delete=1)",
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;
