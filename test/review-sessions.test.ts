@@ -114,6 +114,7 @@ describe('agenttrail show', () => {
     expect(text).toMatch(/tools\/call everything__get-sum {2}ERROR {2}\d+ ms\n {16}arguments {4}\{"a":"two","b":3\}\n {16}result {7}.*expected number, received string/);
     expect(text).toMatch(/tools\/call everything__no-such-tool {2}ERROR .*\n.*\n {16}result {7}unknown tool 'everything__no-such-tool'.*\(code -32602\)/);
     expect(text).toMatch(/session\.start/);
+    expect(text).toMatch(/ {2}tools\/list {2}ok {2}\d+ ms\n {16}result {7}\d+ tools\n/);
     expect(text).not.toContain(CREDENTIAL_SECRET);
     // In the order the calls were made.
     expect(text.indexOf('everything__echo')).toBeLessThan(text.indexOf('"a":2'));

@@ -8,29 +8,55 @@ import { resolveDatabaseUrl } from './audit-database.js';
 import { writeCompleteFile } from './complete-file.js';
 import { chooseLog } from './log-choice.js';
 import type { LogCatalog } from './log-choice.js';
+import { runRecordExport } from './record-export.js';
 import { writeToStdout } from './standard-output.js';
 import { UsageError } from './usage-error.js';
 import { parseKeyOption } from './verify-command.js';
 
 export const ExportOptionsSchema = z.strictObject({
   db: z.string().min(1).optional(),
-  format: z.enum(['jsonl', 'ocsf', 'bundle'], { error: 'is required: jsonl, ocsf or bundle' }),
+  format: z.enum(['bundle', 'jsonl', 'ocsf', 'otlp'], { error: 'is required: bundle, jsonl, ocsf or otlp' }),
   session: z.string().min(1).optional(),
   log: z.string().min(1).optional(),
   key: z.array(z.string().min(1)).default([]),
   out: z.string().min(1).optional(),
+  endpoint: z.string().min(1).optional(),
+  header: z.array(z.string().min(1)).default([]),
 });
 export type ExportOptions = z.infer<typeof ExportOptionsSchema>;
 
 /**
- * `agenttrail export --format bundle`: streams the entries (of one session, or all) with their
- * inclusion proofs against the log's latest checkpoint into an evidence bundle. Returns false
- * when the stored log does not match its checkpoint (exit 1); nothing is left at --out then.
+ * `agenttrail export`: an evidence bundle (this file), or the log's records as JSON Lines, OCSF
+ * events or OpenTelemetry traces (record-export.ts). Returns false when a bundle cannot be made
+ * because the stored log does not match its checkpoint (exit 1).
  */
 export async function runExport(options: ExportOptions, env: NodeJS.ProcessEnv): Promise<boolean> {
+  assertOptionsFitFormat(options);
   if (options.format !== 'bundle') {
-    throw new UsageError(`--format ${options.format} is not implemented yet; only --format bundle is`);
+    await runRecordExport({ ...options, format: options.format }, env);
+    return true;
   }
+  return runBundleExport(options, env);
+}
+
+function assertOptionsFitFormat(options: ExportOptions): void {
+  const otlp = options.format === 'otlp';
+  const misplaced: [string, boolean][] = [
+    ['--endpoint', !otlp && options.endpoint !== undefined],
+    ['--header', !otlp && options.header.length > 0],
+    ['--out', otlp && options.out !== undefined],
+    ['--key', options.format !== 'bundle' && options.key.length > 0],
+  ];
+  const [name] = misplaced.find(([, wrong]) => wrong) ?? [];
+  if (name !== undefined) throw new UsageError(`${name} does not apply to --format ${options.format}`);
+}
+
+/**
+ * `--format bundle`: streams the entries (of one session, or all) with their inclusion proofs
+ * against the log's latest checkpoint into an evidence bundle. Returns false when the stored log
+ * does not match its checkpoint; nothing is left at --out then.
+ */
+async function runBundleExport(options: ExportOptions, env: NodeJS.ProcessEnv): Promise<boolean> {
   const keys = options.key.map(parseKeyOption);
   const store = await openStore({ url: resolveDatabaseUrl(options.db, 'file:agenttrail.db', env), authToken: env.AGENTTRAIL_DB_AUTH_TOKEN, readOnly: true });
   try {

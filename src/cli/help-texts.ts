@@ -9,7 +9,8 @@ Usage:
   agenttrail sessions [--db URL] [--log ORIGIN] [--agent A] [--tool T] [--since ISO] [--until ISO] [--outcome O] [--json]
   agenttrail show  SESSION [--db URL] [--log ORIGIN] [--json]
   agenttrail search TEXT... [--db URL] [--log ORIGIN] [--limit N] [--json]
-  agenttrail export --format bundle [--db URL] [--log ORIGIN] [--session ID] [--key VERIFIER_KEY]... [--out FILE]
+  agenttrail export --format bundle|jsonl|ocsf|otlp [--db URL] [--log ORIGIN] [--session ID] [--out FILE]
+                   [--key VERIFIER_KEY]... [--endpoint URL] [--header 'NAME: VALUE']...
   agenttrail keys  init | show | rotate [--key FILE] [--origin NAME] [--config FILE] [--db URL]
   agenttrail agents add NAME [--role ROLE] | list | suspend NAME | resume NAME | revoke NAME | rotate NAME
                    [--db URL] [--config FILE] [--key FILE] [--json]
@@ -25,8 +26,9 @@ Commands:
   show    A session's timeline: each call with its arguments, result, decision, approvals,
           credentials and duration.
   search  Find entries whose recorded payloads hold some words (full-text).
-  export  Write a session's (or the whole log's) entries with their inclusion proofs and the
-          signed checkpoint into an evidence bundle that an auditor can check offline.
+  export  Write a session's (or the whole log's) entries: an evidence bundle with inclusion
+          proofs and the signed checkpoint that an auditor can check offline, JSON Lines, OCSF
+          events for a SIEM, or OpenTelemetry traces to a collector.
   keys    Create, show or rotate the key that signs the log's checkpoints.
   agents  Give agents, reviewers, approvers and admins their tokens; suspend, resume, revoke or
           rotate them. Every change is a ledger entry.
@@ -131,28 +133,44 @@ ${DB_OPTION}
 `;
 
 export const EXPORT_HELP = `Usage: agenttrail export --format bundle [--db URL] [--log ORIGIN] [--session ID] [--key VERIFIER_KEY]... [--out FILE]
+       agenttrail export --format jsonl|ocsf [--db URL] [--log ORIGIN] [--session ID] [--out FILE]
+       agenttrail export --format otlp [--endpoint URL] [--header 'NAME: VALUE']... [--db URL] [--log ORIGIN] [--session ID]
 
-Writes an evidence bundle: the entries of one session (or, without --session, every entry of the
-log), each with its byte-exact stored body and its c2sp.org/tlog-proof@v1 inclusion proof against
-the log's latest signed checkpoint, which the bundle carries with its signatures. Anyone holding
-the log's verifier key can check it with agenttrail verify --bundle, or with other tools
-(docs/evidence-bundle.md). Entries are read and written a page at a time, and the bundle is checked
-as it is written: a log whose stored entries do not match its checkpoint is not exported.
+Exports the entries of one session (or, without --session, of the whole log), read and written
+a page at a time, so memory stays flat however long the log:
+
+  bundle  An evidence bundle: each entry's byte-exact stored body with its c2sp.org/tlog-proof@v1
+          inclusion proof against the log's latest signed checkpoint, which the bundle carries
+          with its signatures. Anyone holding the log's verifier key can check it with agenttrail
+          verify --bundle, or with other tools (docs/evidence-bundle.md). The bundle is checked as
+          it is written: a log whose stored entries do not match its checkpoint is not exported.
+  jsonl   JSON Lines: each entry's stored body, its RFC 8785 canonical JSON, one per line.
+  ocsf    JSON Lines of OCSF 1.3 API Activity events (class 6003) for a SIEM: one per call (its
+          request with its outcome, policy decision, approvals and credentials) and one per entry
+          outside a call; metadata.uid is LOG/INDEX of the entry (docs/review.md).
+  otlp    OpenTelemetry traces over OTLP/HTTP (JSON) to a collector: a session is a trace, each
+          call a span (attributes after the MCP semantic conventions), decisions, approvals and
+          credentials span events. Ids derive from the log, so a second export repeats the ids.
 
 Options:
-  --format FORMAT   bundle (jsonl and ocsf are not implemented yet).
+  --format FORMAT   bundle, jsonl, ocsf or otlp (required).
 ${DB_OPTION}
   --log ORIGIN      The log to export. Default: the database's only log, or the only one that has
                     the session.
   --session ID      Export only this session's entries.
-  --key VERIFIER_KEY  A verifier key the checkpoint must be signed by; repeat for several. Default:
-                    the key stored with the checkpoint.
-  --out FILE        Where to write the bundle (replaced once it is complete). Default: stdout, with
-                    the summary on stderr.
+  --key VERIFIER_KEY  (bundle) A verifier key the checkpoint must be signed by; repeat for several.
+                    Default: the key stored with the checkpoint.
+  --out FILE        (bundle, jsonl, ocsf) Where to write (replaced once complete). Default: stdout,
+                    with the summary on stderr.
+  --endpoint URL    (otlp) The collector, e.g. http://localhost:4318 (/v1/traces is added unless
+                    the URL ends with it). Default: $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as it is,
+                    else $OTEL_EXPORTER_OTLP_ENDPOINT.
+  --header 'NAME: VALUE'  (otlp) A header for the collector, e.g. authorization; repeat for several.
+                    Added to those in $OTEL_EXPORTER_OTLP_HEADERS (name=value,...).
   -h, --help        Show this help.
 
-Exit codes: 0 written, 1 the stored log does not match its signed checkpoint, 2 usage or I/O error
-(such as an unknown session).
+Exit codes: 0 written, 1 (bundle) the stored log does not match its signed checkpoint, 2 usage or
+I/O error (such as an unknown session, or a collector that refuses the spans).
 `;
 
 export const AGENTS_HELP = `Usage: agenttrail agents add NAME [--role ROLE] | list | suspend NAME | resume NAME | revoke NAME | rotate NAME

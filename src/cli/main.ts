@@ -88,6 +88,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
           log: STRING,
           key: { type: 'string', multiple: true },
           out: STRING,
+          endpoint: STRING,
+          header: { type: 'string', multiple: true },
         });
         if (parsed.help) return printHelp(EXPORT_HELP);
         if (parsed.positionals.length > 0) throw new UsageError(`export takes no arguments, got '${parsed.positionals[0]}'`);

@@ -22,7 +22,7 @@ export const CREDENTIAL_SECRET = 'review-secret-9Xy7Lq2Wm4Pz';
 export interface RecordedSessions {
   readonly gateway: RunningGateway;
   readonly db: string;
-  /** The authenticated agent's session: echo, get-sum, get-sum with bad arguments, an unknown tool. */
+  /** The authenticated agent's session: tools/list, echo, get-sum, get-sum with bad arguments, an unknown tool. */
   readonly research: string;
   /** The 2026-07-28 loopback agent's session: echo, then a denied call and an approved one. */
   readonly deploy: string;
@@ -43,6 +43,7 @@ export async function recordSessions(): Promise<RecordedSessions> {
   const token = (JSON.parse(added.stdout) as { token: string }).token;
 
   const research = await connectClient({ transport: 'http', url: gateway.url, revision: '2025-11-25', name: 'research-client', headers: { authorization: `Bearer ${token}` } });
+  await research.client.listTools();
   await research.client.callTool({ name: 'everything__echo', arguments: { message: 'quarterly revenue figures' } });
   await research.client.callTool({ name: 'everything__get-sum', arguments: { a: 2, b: 3 } });
   const badSum = await research.client.callTool({ name: 'everything__get-sum', arguments: { a: 'two', b: 3 } });
