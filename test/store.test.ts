@@ -75,6 +75,7 @@ describe('openStore', () => {
       [3, 'witness cosignatures'],
       [4, 'principals'],
       [5, 'review: sessions in order, search'],
+      [6, 'retention: pruned entries keep their leaf hash'],
     ]);
     expect(await third.entries('log-a')).toHaveLength(1);
   });

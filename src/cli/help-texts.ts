@@ -11,6 +11,7 @@ Usage:
   agenttrail search TEXT... [--db URL] [--log ORIGIN] [--limit N] [--json]
   agenttrail export --format bundle|jsonl|ocsf|otlp [--db URL] [--log ORIGIN] [--session ID] [--out FILE]
                    [--key VERIFIER_KEY]... [--endpoint URL] [--header 'NAME: VALUE']...
+  agenttrail prune [--config FILE] [--db URL] [--key FILE] [--older-than PERIOD] [--json]
   agenttrail keys  init | show | rotate [--key FILE] [--origin NAME] [--config FILE] [--db URL]
   agenttrail agents add NAME [--role ROLE] | list | suspend NAME | resume NAME | revoke NAME | rotate NAME
                    [--db URL] [--config FILE] [--key FILE] [--json]
@@ -29,6 +30,7 @@ Commands:
   export  Write a session's (or the whole log's) entries: an evidence bundle with inclusion
           proofs and the signed checkpoint that an auditor can check offline, JSON Lines, OCSF
           events for a SIEM, or OpenTelemetry traces to a collector.
+  prune   Remove the payloads of entries older than the retention period; the log still verifies.
   keys    Create, show or rotate the key that signs the log's checkpoints.
   agents  Give agents, reviewers, approvers and admins their tokens; suspend, resume, revoke or
           rotate them. Every change is a ledger entry.
@@ -272,4 +274,32 @@ ${REVIEW_LOG_OPTION}
   -h, --help        Show this help.
 
 Exit codes: 0 searched (also when nothing matches), 2 usage or I/O error.
+`;
+
+export const PRUNE_HELP = `Usage: agenttrail prune [--config FILE] [--db URL] [--key FILE] [--older-than PERIOD] [--json]
+
+Retention: removes the payloads (arguments, results, ...) of the entries recorded before the
+retention period, and takes them out of the search index. Each such entry keeps its place in the
+Merkle tree: its row keeps the leaf hash of the signed body, and a body without the payload. The
+boundary is first recorded in the log itself as a retention.pruned entry, signed under a
+checkpoint like any other; agenttrail verify then takes the stored leaf hash of an entry before
+that boundary in place of its body, so the tree, every checkpoint and every inclusion proof still
+verify, and it reports how many entries were pruned. An entry after the boundary without its
+body, or a changed leaf hash, fails verification. Key rotations and retention entries are never
+pruned. A pruned entry's other fields (time, kind, session, ...) stay for review but are no
+longer evidence; an evidence bundle cannot include it. See docs/review.md.
+
+Run it from cron, with the gateway running or not; an interrupted run finishes on the next one.
+
+Options:
+  --config FILE     A config file to take log.retention, log.db, log.key and log.origin from.
+${DB_OPTION}
+${KEY_OPTION}
+                    It must exist: the retention.pruned entry is signed with it.
+  --older-than PERIOD  The retention period: hours, days or weeks (36h, 90d, 26w). Default: the
+                    config's log.retention.
+  --json            Print one JSON document: {log, period, cutoff, before, pruned, entry}.
+  -h, --help        Show this help.
+
+Exit codes: 0 done (also when nothing was old enough), 2 usage, config or I/O error.
 `;

@@ -1,10 +1,11 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { AGENTTRAIL_VERSION } from '../version.js';
-import { AGENTS_HELP, EXPORT_HELP, KEYS_HELP, MAIN_HELP, SEARCH_HELP, SERVE_HELP, SESSIONS_HELP, SHOW_HELP, VERIFY_HELP, WRAP_HELP } from './help-texts.js';
+import { AGENTS_HELP, EXPORT_HELP, KEYS_HELP, MAIN_HELP, PRUNE_HELP, SEARCH_HELP, SERVE_HELP, SESSIONS_HELP, SHOW_HELP, VERIFY_HELP, WRAP_HELP } from './help-texts.js';
 import { AgentsOptionsSchema, runAgents } from './agents-command.js';
 import { ExportOptionsSchema, runExport } from './export-command.js';
 import { KeysOptionsSchema, runKeys } from './keys-command.js';
+import { PruneOptionsSchema, runPrune } from './prune-command.js';
 import { runSearch, SearchOptionsSchema } from './search-command.js';
 import { runServe, ServeOptionsSchema } from './serve-command.js';
 import { runSessions, SessionsOptionsSchema } from './sessions-command.js';
@@ -117,8 +118,15 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
         await runSearch(parsed.positionals, validate(SearchOptionsSchema, parsed.values), env);
         return EXIT_OK;
       }
+      case 'prune': {
+        const parsed = parseCommandLine(rest, { config: STRING, db: STRING, key: STRING, 'older-than': STRING, json: BOOLEAN });
+        if (parsed.help) return printHelp(PRUNE_HELP);
+        if (parsed.positionals.length > 0) throw new UsageError(`prune takes no arguments, got '${parsed.positionals[0]}'`);
+        await runPrune(validate(PruneOptionsSchema, parsed.values), env);
+        return EXIT_OK;
+      }
       default:
-        throw new UsageError(`unknown command '${command}' (commands: serve, wrap, verify, sessions, show, search, export, keys, agents; see agenttrail --help)`);
+        throw new UsageError(`unknown command '${command}' (commands: serve, wrap, verify, sessions, show, search, export, prune, keys, agents; see agenttrail --help)`);
     }
   } catch (error) {
     process.stderr.write(`agenttrail: ${oneLine(error)}\n`);

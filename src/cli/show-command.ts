@@ -6,6 +6,7 @@ import { viewOf } from '../review/call-view.js';
 import type { CallView, EventView, LinkedEntryView } from '../review/call-view.js';
 import { summarizeSession } from '../review/session-summaries.js';
 import type { SessionSummary } from '../review/session-summaries.js';
+import { REMOVED_BY_RETENTION } from '../review/result-summary.js';
 import { readTimeline } from '../review/session-timeline.js';
 import { durationText } from './duration-text.js';
 import { chooseLog } from './log-choice.js';
@@ -79,7 +80,8 @@ function describeCall(call: CallView, summary: SessionSummary): string {
   const took = call.durationMs === null ? '' : `  ${durationText(call.durationMs)}`;
   const lines = [`${clock(call.time, summary.started)}  ${what}  ${outcomeWord(call)}${took}`];
   const detail = (label: string, text: string): void => void lines.push(`${INDENT}${label.padEnd(13)}${clip(text)}`);
-  if (call.method === 'tools/call' || !isEmpty(call.arguments)) detail('arguments', JSON.stringify(call.arguments));
+  if (call.arguments === null && call.method === 'tools/call') detail('arguments', REMOVED_BY_RETENTION);
+  else if (call.method === 'tools/call' || !isEmpty(call.arguments)) detail('arguments', JSON.stringify(call.arguments));
   detail('result', call.result);
   for (const decision of call.decisions) detail('decision', describeDecision(decision));
   for (const approval of call.approvals) detail('approval', `${approval.kind.replace(/^approval\./, '')}: ${JSON.stringify(approval.payload)}`);

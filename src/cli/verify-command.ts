@@ -131,6 +131,12 @@ function describeReport(report: VerifyReport, trustedOnFirstUse: boolean): strin
     lines.push(`  checkpoints  ${log.checkpoints}${log.latest === null ? '' : `, latest: size ${log.latest.size}, root ${log.latest.root}`}`);
     lines.push(`  signed by    ${log.keys.join(', ') || '-'}`);
     for (const witness of log.witnesses) lines.push(`  cosigned by  ${witness.key} up to size ${witness.latestCosignedSize}`);
+    if (log.pruned !== null) {
+      lines.push(
+        `  pruned       ${log.pruned.entries} entries before index ${log.pruned.before} had their payloads removed by retention; ` +
+          'their stored leaf hashes stood in for them (their other fields are no longer evidence)',
+      );
+    }
   }
   if (report.failure !== null) {
     const where = report.failure.log === '' ? '' : `log ${report.failure.log}: `;

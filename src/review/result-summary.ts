@@ -16,6 +16,8 @@ const OutcomePayloadSchema = z.union([
   z.object({ result: z.looseObject({ content: z.array(ContentPartSchema).optional(), isError: z.boolean().optional() }) }),
 ]);
 
+export const REMOVED_BY_RETENTION = '(payload removed by retention)';
+
 // List and read results, summarized by what they hold.
 const COLLECTIONS = ['tools', 'resources', 'resourceTemplates', 'prompts', 'contents', 'messages', 'roots'] as const;
 
@@ -26,6 +28,8 @@ export function summarizeOutcome(call: CallRecord): string {
     if (refusal !== undefined) return `denied by policy${refusal.reason === undefined ? '' : `: ${refusal.reason}`}`;
     return 'no outcome recorded: the call was still running when the record ends';
   }
+  // The recorder always keeps an outcome's payload; only retention removes it.
+  if (call.outcome.payload === undefined) return REMOVED_BY_RETENTION;
   const parsed = OutcomePayloadSchema.safeParse(call.outcome.payload);
   if (!parsed.success) return compactJson(call.outcome.payload ?? null);
   if ('error' in parsed.data) {

@@ -39,7 +39,10 @@ export async function queryEntries(client: Client, log: string, query: EntryQuer
 /** An entry as stored: its index and the signed body whose hash is its leaf. */
 export interface StoredLeaf {
   readonly index: number;
+  /** The signed body; once pruned, the body without its payload. */
   readonly body: Uint8Array;
+  /** Set once retention removed the payload: the leaf hash of the signed body. */
+  readonly prunedLeaf?: Uint8Array | undefined;
 }
 
 /**
@@ -56,7 +59,7 @@ export async function* readStoredLeaves(
   const end = range.to ?? Number.MAX_SAFE_INTEGER;
   while (next < end) {
     const result = await client.execute({
-      sql: 'SELECT idx, body FROM entries WHERE log = ? AND idx >= ? AND idx < ? ORDER BY idx LIMIT ?',
+      sql: 'SELECT idx, body, pruned_leaf FROM entries WHERE log = ? AND idx >= ? AND idx < ? ORDER BY idx LIMIT ?',
       args: [log, next, end, pageSize],
     });
     if (result.rows.length === 0) return;
@@ -80,7 +83,7 @@ export async function* readSessionLeaves(
   let next = 0;
   for (;;) {
     const result = await client.execute({
-      sql: 'SELECT idx, body FROM entries WHERE log = ? AND session = ? AND idx >= ? AND idx < ? ORDER BY idx LIMIT ?',
+      sql: 'SELECT idx, body, pruned_leaf FROM entries WHERE log = ? AND session = ? AND idx >= ? AND idx < ? ORDER BY idx LIMIT ?',
       args: [log, session, next, before, pageSize],
     });
     if (result.rows.length === 0) return;
@@ -94,7 +97,7 @@ export async function* readSessionLeaves(
 export async function readCallLeaves(client: Client, log: string, calls: readonly string[]): Promise<StoredLeaf[]> {
   if (calls.length === 0) return [];
   const result = await client.execute({
-    sql: `SELECT idx, body FROM entries WHERE log = ? AND call IN (${calls.map(() => '?').join(', ')}) ORDER BY idx`,
+    sql: `SELECT idx, body, pruned_leaf FROM entries WHERE log = ? AND call IN (${calls.map(() => '?').join(', ')}) ORDER BY idx`,
     args: [log, ...calls],
   });
   return result.rows.map((row) => leafFromRow(log, row));
@@ -110,7 +113,7 @@ export async function readEntryTime(client: Client, log: string, index: number):
 /** The stored entries of one kind (the `kind` column), e.g. the few `key.rotated` ones. */
 export async function readLeavesOfKind(client: Client, log: string, kind: string): Promise<StoredLeaf[]> {
   const result = await client.execute({
-    sql: 'SELECT idx, body FROM entries WHERE log = ? AND kind = ? ORDER BY idx',
+    sql: 'SELECT idx, body, pruned_leaf FROM entries WHERE log = ? AND kind = ? ORDER BY idx',
     args: [log, kind],
   });
   return result.rows.map((row) => leafFromRow(log, row));
@@ -178,7 +181,17 @@ export async function findColumnMismatch(
 
 function leafFromRow(log: string, row: Record<string, unknown>): StoredLeaf {
   const index = Number(row['idx']);
-  return { index, body: blobBytes(row['body'], `the body of entry ${index} of log "${log}"`) };
+  return storedLeaf(log, index, row['body'], row['pruned_leaf']);
+}
+
+/** A stored entry from its columns (`pruned_leaf` NULL while the entry is whole). */
+export function storedLeaf(log: string, index: number, body: unknown, prunedLeaf: unknown): StoredLeaf {
+  const where = `entry ${index} of log "${log}"`;
+  return {
+    index,
+    body: blobBytes(body, `the body of ${where}`),
+    ...(prunedLeaf === null || prunedLeaf === undefined ? {} : { prunedLeaf: blobBytes(prunedLeaf, `the pruned leaf hash of ${where}`) }),
+  };
 }
 
 /** The names of the logs that have an entry or a checkpoint. */

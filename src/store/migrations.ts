@@ -111,6 +111,15 @@ export const MIGRATIONS: readonly Migration[] = [
       "CREATE VIRTUAL TABLE search_text USING fts5(text, content='', contentless_delete=1)",
     ],
   },
+  {
+    version: 6,
+    name: 'retention: pruned entries keep their leaf hash',
+    statements: [
+      // Set when retention removed the entry's payload (src/store/entry-pruning.ts): the leaf hash of
+      // the signed body, which stands in for the body when the tree is recomputed.
+      'ALTER TABLE entries ADD COLUMN pruned_leaf BLOB',
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;
@@ -157,8 +166,9 @@ export async function applyMigrations(client: Client): Promise<void> {
   }
 }
 
-// Everything verify and export read (entries, tiles, checkpoints, cosignatures) is there from version 3 on.
-const LEDGER_SCHEMA_VERSION = 3;
+// Everything verify and export read (entries with their pruned leaves, tiles, checkpoints,
+// cosignatures) is there from version 6 on.
+const LEDGER_SCHEMA_VERSION = 6;
 
 /**
  * For readers that must not write (verify, export): the database must hold the whole ledger
