@@ -3,6 +3,7 @@
 // The sessions are recorded by a real gateway in front of server-everything (test/support/recorded-sessions.ts).
 import { afterAll, beforeAll, describe, expect, it, test } from 'vitest';
 import { z } from 'zod';
+import { durationText } from '../src/cli/duration-text.js';
 import { CREDENTIAL_SECRET, recordSessions } from './support/recorded-sessions.js';
 import type { RecordedSessions } from './support/recorded-sessions.js';
 import { runAgenttrail } from './support/run-agenttrail.js';
@@ -61,8 +62,10 @@ describe('agenttrail sessions', () => {
     expect(table.code, table.stderr).toBe(0);
     const lines = table.stdout.split('\n');
     expect(lines[0]).toMatch(/^SESSION +AGENT +STARTED \(UTC\) +DURATION +CALLS +DENIED +APPROVALS +ERRORS$/);
-    expect(lines.find((line) => line.startsWith(recorded.research))).toMatch(new RegExp(`research-agent +${escape(research.started)} +\\d+ ms +4 +0 +0 +2$`));
-    expect(lines.find((line) => line.startsWith(recorded.deploy))).toMatch(/deploy-bot +\S+ +[\d.]+ s +3 +1 +1 +0$/);
+    expect(lines.find((line) => line.startsWith(recorded.research))).toMatch(
+      new RegExp(`research-agent +${escape(research.started)} +${escape(durationText(research.durationMs))} +4 +0 +0 +2$`),
+    );
+    expect(lines.find((line) => line.startsWith(recorded.deploy))).toMatch(new RegExp(`deploy-bot +\\S+ +${escape(durationText(deploy.durationMs))} +3 +1 +1 +0$`));
     expect(table.stdout).toMatch(/\n\d+ sessions in log agenttrail\.local\/gateway; agenttrail show SESSION reads one\n$/);
   });
 

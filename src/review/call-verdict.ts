@@ -18,7 +18,7 @@ export type PolicyDecisionPayload = z.infer<typeof PolicyDecisionPayloadSchema>;
 
 const DENY = 'deny';
 /** Outcomes a reviewer counts as errors: the call ran (or tried to) and failed. */
-export const ERROR_OUTCOMES: readonly EntryOutcome[] = ['error', 'timeout'];
+const ERROR_OUTCOMES: readonly EntryOutcome[] = ['error', 'timeout'];
 
 export function policyDecisionOf(entry: Entry): PolicyDecisionPayload | undefined {
   const parsed = PolicyDecisionPayloadSchema.safeParse(entry.payload);
@@ -28,11 +28,6 @@ export function policyDecisionOf(entry: Entry): PolicyDecisionPayload | undefine
 /** A call the gateway refused to run, whether a policy denied it or the gateway refused it itself. */
 export function isDenied(call: CallRecord): boolean {
   return call.outcome?.outcome === 'refused' || call.decisions.some((entry) => policyDecisionOf(entry)?.decision === DENY);
-}
-
-export function isError(call: CallRecord): boolean {
-  const outcome = call.outcome?.outcome;
-  return outcome !== undefined && ERROR_OUTCOMES.includes(outcome);
 }
 
 /**
@@ -48,7 +43,7 @@ export function deniedEntrySql(alias: string): string {
   );
 }
 
-/** The same as isError, for one entry row named `alias` in SQL. */
+/** A tool.result row (named `alias` in SQL) of a call that failed: an error or a timeout. */
 export function errorEntrySql(alias: string): string {
   const outcomes = ERROR_OUTCOMES.map((outcome) => `'${outcome}'`).join(', ');
   return `(${alias}.kind = 'tool.result' AND json_extract(CAST(${alias}.body AS TEXT), '$.outcome') IN (${outcomes}))`;

@@ -48,7 +48,7 @@ export interface LinkedEntryView {
 }
 
 /** A credential the gateway handed to the upstream for the call: its fingerprint, never its value. */
-export const CredentialViewSchema = z.looseObject({
+const CredentialViewSchema = z.looseObject({
   name: z.string(),
   carrier: z.string(),
   fingerprint: z.string(),

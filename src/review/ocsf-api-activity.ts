@@ -14,7 +14,7 @@ import { summarizeOutcome } from './result-summary.js';
  * the signed record (agenttrail show, export --format bundle).
  */
 
-export const OCSF_SCHEMA_VERSION = '1.3.0';
+const OCSF_SCHEMA_VERSION = '1.3.0';
 const CATEGORY_APPLICATION_ACTIVITY = 6;
 const CLASS_API_ACTIVITY = 6003;
 

@@ -163,7 +163,7 @@ export function traceRequestBody(log: string, spans: readonly OtlpSpan[]): unkno
   };
 }
 
-export function traceIdOf(log: string, session: string): string {
+function traceIdOf(log: string, session: string): string {
   return idOf(`${log}\nsession\n${session}`, 16);
 }
 
@@ -171,7 +171,7 @@ function sessionSpanIdOf(log: string, session: string): string {
   return idOf(`${log}\nsession span\n${session}`, 8);
 }
 
-export function spanIdOf(log: string, call: string): string {
+function spanIdOf(log: string, call: string): string {
   return idOf(`${log}\ncall\n${call}`, 8);
 }
 

@@ -104,7 +104,7 @@ export async function searchEntries(client: Client, log: string, text: string, l
 }
 
 /** The FTS5 query for what a user typed: every word must occur, each taken literally. */
-export function ftsQueryOf(text: string): string {
+function ftsQueryOf(text: string): string {
   const words = text.trim().split(/\s+/).filter((word) => word !== '' && word !== '*');
   if (words.length === 0) throw new Error('nothing to search for: give at least one word');
   return words

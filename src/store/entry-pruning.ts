@@ -41,14 +41,16 @@ export async function countPrunable(client: Client, log: string, before: number)
  * takes them out of the search index. Record the boundary in a retention.pruned entry first: an
  * entry pruned beyond it fails verification. Returns how many entries it pruned.
  */
-export async function pruneEntriesBefore(client: Client, log: string, before: number, onProgress?: (pruned: number) => void): Promise<number> {
+export async function pruneEntriesBefore(client: Client, log: string, before: number): Promise<number> {
   let pruned = 0;
+  let next = 0;
   for (;;) {
     const batch = await client.execute({
-      sql: `SELECT idx, body FROM entries WHERE ${PRUNABLE} ORDER BY idx LIMIT ?`,
-      args: [log, before, ...NEVER_PRUNED_KINDS, BATCH_SIZE],
+      sql: `SELECT idx, body FROM entries WHERE ${PRUNABLE} AND idx >= ? ORDER BY idx LIMIT ?`,
+      args: [log, before, ...NEVER_PRUNED_KINDS, next, BATCH_SIZE],
     });
     if (batch.rows.length === 0) return pruned;
+    next = Number(batch.rows[batch.rows.length - 1]!['idx']) + 1;
     const statements: InStatement[] = batch.rows.flatMap((row) => {
       const index = Number(row['idx']);
       const body = blobBytes(row['body'], `the body of entry ${index} of log "${log}"`);
@@ -62,7 +64,6 @@ export async function pruneEntriesBefore(client: Client, log: string, before: nu
     });
     await client.batch(statements, 'write');
     pruned += batch.rows.length;
-    onProgress?.(pruned);
   }
 }
 

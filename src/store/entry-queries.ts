@@ -96,11 +96,12 @@ export async function* readSessionLeaves(
 /** The stored bodies of every entry of the given calls (through the (log, call) index), in index order. */
 export async function readCallLeaves(client: Client, log: string, calls: readonly string[]): Promise<StoredLeaf[]> {
   if (calls.length === 0) return [];
+  // Sorted here: ORDER BY idx would lead the planner to walk the whole log in index order instead.
   const result = await client.execute({
-    sql: `SELECT idx, body, pruned_leaf FROM entries WHERE log = ? AND call IN (${calls.map(() => '?').join(', ')}) ORDER BY idx`,
+    sql: `SELECT idx, body, pruned_leaf FROM entries WHERE log = ? AND call IN (${calls.map(() => '?').join(', ')})`,
     args: [log, ...calls],
   });
-  return result.rows.map((row) => leafFromRow(log, row));
+  return result.rows.map((row) => leafFromRow(log, row)).sort((a, b) => a.index - b.index);
 }
 
 /** The `time` column of one entry; null when there is no such entry. */
