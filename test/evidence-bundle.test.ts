@@ -343,16 +343,16 @@ describe('agenttrail export --format bundle and verify --bundle', () => {
     });
   });
 
-  test('export refuses an unknown session, an unimplemented format, and a checkpoint not signed by --key', async () => {
+  test('export refuses an unknown session, an unknown format, and a checkpoint not signed by --key', async () => {
     const out = join(folder, 'nope.bundle');
     const unknown = await agenttrail('export', '--format', 'bundle', '--db', db, '--log', LOG, '--session', 'nope', '--out', out);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/^agenttrail: log "bundles\.test\/gateway" in .* has no session "nope"\n$/);
     expect(existsSync(out)).toBe(false);
 
-    const jsonl = await agenttrail('export', '--format', 'jsonl', '--db', db, '--out', out);
-    expect(jsonl.code).toBe(2);
-    expect(jsonl.stderr).toMatch(/--format jsonl is not implemented yet; only --format bundle is/);
+    const csv = await agenttrail('export', '--format', 'csv', '--db', db, '--out', out);
+    expect(csv.code).toBe(2);
+    expect(csv.stderr).toMatch(/--format: is required: bundle, jsonl, ocsf or otlp/);
     const missing = await agenttrail('export', '--db', db, '--out', out);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/--format: is required/);

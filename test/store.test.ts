@@ -75,6 +75,8 @@ describe('openStore', () => {
       [3, 'witness cosignatures'],
       [4, 'principals'],
       [5, 'credentials'],
+      [6, 'review: sessions in order, search'],
+      [7, 'retention: pruned entries keep their leaf hash'],
     ]);
     expect(await third.entries('log-a')).toHaveLength(1);
   });

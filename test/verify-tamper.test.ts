@@ -432,7 +432,7 @@ describe.concurrent('agenttrail verify finds missing, added and moved entries', 
 
   it('an entry duplicated at a new index', async () => {
     const url = await tampered((db) =>
-      db.execute({ sql: `INSERT INTO entries SELECT log, ?, time, kind, session, server, tool, call, body FROM entries WHERE idx = 123`, args: [SIZE] }),
+      db.execute({ sql: `INSERT INTO entries (log, idx, time, kind, session, server, tool, call, body) SELECT log, ?, time, kind, session, server, tool, call, body FROM entries WHERE idx = 123`, args: [SIZE] }),
     );
     expect(await verifyFails(url)).toContain(`entry ${SIZE}: column idx is ${SIZE} but the signed entry says 123: entries were moved, copied or renumbered`);
   });

@@ -6,7 +6,12 @@ Usage:
   agenttrail wrap  [--config FILE] [--db URL] [--key FILE] [--name NAME] -- COMMAND [ARG...]
   agenttrail verify [--db URL] [--key VERIFIER_KEY]... [--witness-key KEY]... [--checkpoint FILE] [--log ORIGIN] [--json]
   agenttrail verify --bundle FILE --key VERIFIER_KEY... [--json]
-  agenttrail export --format bundle [--db URL] [--log ORIGIN] [--session ID] [--key VERIFIER_KEY]... [--out FILE]
+  agenttrail sessions [--db URL] [--log ORIGIN] [--agent A] [--tool T] [--since ISO] [--until ISO] [--outcome O] [--json]
+  agenttrail show  SESSION [--db URL] [--log ORIGIN] [--json]
+  agenttrail search TEXT... [--db URL] [--log ORIGIN] [--limit N] [--json]
+  agenttrail export --format bundle|jsonl|ocsf|otlp [--db URL] [--log ORIGIN] [--session ID] [--out FILE]
+                   [--key VERIFIER_KEY]... [--endpoint URL] [--header 'NAME: VALUE']...
+  agenttrail prune [--config FILE] [--db URL] [--key FILE] [--older-than PERIOD] [--json]
   agenttrail keys  init | show | rotate [--key FILE] [--origin NAME] [--config FILE] [--db URL]
   agenttrail agents add NAME [--role ROLE] | list | suspend NAME | resume NAME | revoke NAME | rotate NAME
                    [--db URL] [--config FILE] [--key FILE] [--json]
@@ -21,8 +26,14 @@ Commands:
   wrap    Stand in for one stdio MCP server: a drop-in replacement for its command line.
   verify  Check that the log is intact: every entry, the Merkle tree, every signed checkpoint;
           or check an evidence bundle with no database.
-  export  Write a session's (or the whole log's) entries with their inclusion proofs and the
-          signed checkpoint into an evidence bundle that an auditor can check offline.
+  sessions  List the recorded sessions: agent, start, duration, calls, denials, approvals, errors.
+  show    A session's timeline: each call with its arguments, result, decision, approvals,
+          credentials and duration.
+  search  Find entries whose recorded payloads hold some words (full-text).
+  export  Write a session's (or the whole log's) entries: an evidence bundle with inclusion
+          proofs and the signed checkpoint that an auditor can check offline, JSON Lines, OCSF
+          events for a SIEM, or OpenTelemetry traces to a collector.
+  prune   Remove the payloads of entries older than the retention period; the log still verifies.
   keys    Create, show or rotate the key that signs the log's checkpoints.
   agents  Give agents, reviewers, approvers and admins their tokens; suspend, resume, revoke or
           rotate them. Every change is a ledger entry.
@@ -134,28 +145,44 @@ ${DB_OPTION}
 `;
 
 export const EXPORT_HELP = `Usage: agenttrail export --format bundle [--db URL] [--log ORIGIN] [--session ID] [--key VERIFIER_KEY]... [--out FILE]
+       agenttrail export --format jsonl|ocsf [--db URL] [--log ORIGIN] [--session ID] [--out FILE]
+       agenttrail export --format otlp [--endpoint URL] [--header 'NAME: VALUE']... [--db URL] [--log ORIGIN] [--session ID]
 
-Writes an evidence bundle: the entries of one session (or, without --session, every entry of the
-log), each with its byte-exact stored body and its c2sp.org/tlog-proof@v1 inclusion proof against
-the log's latest signed checkpoint, which the bundle carries with its signatures. Anyone holding
-the log's verifier key can check it with agenttrail verify --bundle, or with other tools
-(docs/evidence-bundle.md). Entries are read and written a page at a time, and the bundle is checked
-as it is written: a log whose stored entries do not match its checkpoint is not exported.
+Exports the entries of one session (or, without --session, of the whole log), read and written
+a page at a time, so memory stays flat however long the log:
+
+  bundle  An evidence bundle: each entry's byte-exact stored body with its c2sp.org/tlog-proof@v1
+          inclusion proof against the log's latest signed checkpoint, which the bundle carries
+          with its signatures. Anyone holding the log's verifier key can check it with agenttrail
+          verify --bundle, or with other tools (docs/evidence-bundle.md). The bundle is checked as
+          it is written: a log whose stored entries do not match its checkpoint is not exported.
+  jsonl   JSON Lines: each entry's stored body, its RFC 8785 canonical JSON, one per line.
+  ocsf    JSON Lines of OCSF 1.3 API Activity events (class 6003) for a SIEM: one per call (its
+          request with its outcome, policy decision, approvals and credentials) and one per entry
+          outside a call; metadata.uid is LOG/INDEX of the entry (docs/review.md).
+  otlp    OpenTelemetry traces over OTLP/HTTP (JSON) to a collector: a session is a trace, each
+          call a span (attributes after the MCP semantic conventions), decisions, approvals and
+          credentials span events. Ids derive from the log, so a second export repeats the ids.
 
 Options:
-  --format FORMAT   bundle (jsonl and ocsf are not implemented yet).
+  --format FORMAT   bundle, jsonl, ocsf or otlp (required).
 ${DB_OPTION}
   --log ORIGIN      The log to export. Default: the database's only log, or the only one that has
                     the session.
   --session ID      Export only this session's entries.
-  --key VERIFIER_KEY  A verifier key the checkpoint must be signed by; repeat for several. Default:
-                    the key stored with the checkpoint.
-  --out FILE        Where to write the bundle (replaced once it is complete). Default: stdout, with
-                    the summary on stderr.
+  --key VERIFIER_KEY  (bundle) A verifier key the checkpoint must be signed by; repeat for several.
+                    Default: the key stored with the checkpoint.
+  --out FILE        (bundle, jsonl, ocsf) Where to write (replaced once complete). Default: stdout,
+                    with the summary on stderr.
+  --endpoint URL    (otlp) The collector, e.g. http://localhost:4318 (/v1/traces is added unless
+                    the URL ends with it). Default: $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as it is,
+                    else $OTEL_EXPORTER_OTLP_ENDPOINT.
+  --header 'NAME: VALUE'  (otlp) A header for the collector, e.g. authorization; repeat for several.
+                    Added to those in $OTEL_EXPORTER_OTLP_HEADERS (name=value,...).
   -h, --help        Show this help.
 
-Exit codes: 0 written, 1 the stored log does not match its signed checkpoint, 2 usage or I/O error
-(such as an unknown session).
+Exit codes: 0 written, 1 (bundle) the stored log does not match its signed checkpoint, 2 usage or
+I/O error (such as an unknown session, or a collector that refuses the spans).
 `;
 
 export const AGENTS_HELP = `Usage: agenttrail agents add NAME [--role ROLE] | list | suspend NAME | resume NAME | revoke NAME | rotate NAME
@@ -295,4 +322,93 @@ ${KEY_OPTION}
 
 Exit codes: 0 done, 2 usage, config or I/O error, or a change that does not apply (an unknown
 name, a revoked credential, a rotation to the same secret), with a one-line reason on stderr.
+`;
+
+const REVIEW_LOG_OPTION = `  --log ORIGIN      The log to read. Default: the database's only log.`;
+
+export const SESSIONS_HELP = `Usage: agenttrail sessions [--db URL] [--log ORIGIN] [--agent A] [--tool T] [--since ISO] [--until ISO]
+                           [--outcome O] [--json]
+
+Lists the log's sessions, oldest first: the agent, when the session started (its first entry),
+how long it lasted (to its last entry), and its tool calls: how many, how many were denied (by a
+policy, or refused by the gateway), how many waited for a human's approval, and how many failed
+(an error or a timeout). Reads the sessions a page at a time.
+
+Options:
+${DB_OPTION}
+${REVIEW_LOG_OPTION}
+  --agent A         Only sessions of this agent: its registered name, or its MCP client's name.
+  --tool T          Only sessions that called this tool: the upstream's name (echo) or the name the
+                    agent used (everything__echo).
+  --since ISO       Only sessions still active at or after this time (2026-01-31 or 2026-01-31T12:00:00Z).
+  --until ISO       Only sessions started at or before this time.
+  --outcome O       Only sessions with a tool call that ended so: ok, error, timeout, cancelled or
+                    refused (refused includes calls a policy denied).
+  --json            Print one JSON document: {database, log, filter, sessions: [...]}.
+  -h, --help        Show this help.
+
+Exit codes: 0 listed (also when none match), 2 usage or I/O error.
+`;
+
+export const SHOW_HELP = `Usage: agenttrail show SESSION [--db URL] [--log ORIGIN] [--json]
+
+Prints a session's timeline in the order it was recorded: who the agent is, then each call with
+its arguments, a summary of its result (or error), the policy decision, the approval steps, the
+credentials the gateway handed to the upstream for it (name, where, fingerprint; never the value)
+and how long it took; and the events around the calls (session start and end, ...). Long
+arguments and results are cut; --json has them whole, as recorded (redacted).
+
+Options:
+${DB_OPTION}
+  --log ORIGIN      The log to read. Default: the only log, or the only one that has the session.
+  --json            Print one JSON document: {database, log, session: {...}, timeline: [...]}.
+  -h, --help        Show this help.
+
+Exit codes: 0 shown, 2 usage or I/O error, or no such session.
+`;
+
+export const SEARCH_HELP = `Usage: agenttrail search TEXT... [--db URL] [--log ORIGIN] [--limit N] [--json]
+
+Finds the entries whose recorded payloads (arguments, results, errors, ...) or server and tool
+names hold every word of TEXT, in any order, newest first. Matching ignores case; a word with
+punctuation matches as a phrase (config.yaml); a word ending in * matches words that start so
+(deploy*). Uses a full-text index (SQLite FTS5) kept in the database: each search first adds the
+entries appended since the last one, so the first search of a long log takes a while.
+
+Options:
+${DB_OPTION}
+${REVIEW_LOG_OPTION}
+  --limit N         Show at most N entries (default 50); the total is always counted.
+  --json            Print one JSON document: {database, log, query, total, hits: [...]}.
+  -h, --help        Show this help.
+
+Exit codes: 0 searched (also when nothing matches), 2 usage or I/O error.
+`;
+
+export const PRUNE_HELP = `Usage: agenttrail prune [--config FILE] [--db URL] [--key FILE] [--older-than PERIOD] [--json]
+
+Retention: removes the payloads (arguments, results, ...) of the entries recorded before the
+retention period, and takes them out of the search index. Each such entry keeps its place in the
+Merkle tree: its row keeps the leaf hash of the signed body, and a body without the payload. The
+boundary is first recorded in the log itself as a retention.pruned entry, signed under a
+checkpoint like any other; agenttrail verify then takes the stored leaf hash of an entry before
+that boundary in place of its body, so the tree, every checkpoint and every inclusion proof still
+verify, and it reports how many entries were pruned. An entry after the boundary without its
+body, or a changed leaf hash, fails verification. Key rotations and retention entries are never
+pruned. A pruned entry's other fields (time, kind, session, ...) stay for review but are no
+longer evidence; an evidence bundle cannot include it. See docs/review.md.
+
+Run it from cron, with the gateway running or not; an interrupted run finishes on the next one.
+
+Options:
+  --config FILE     A config file to take log.retention, log.db, log.key and log.origin from.
+${DB_OPTION}
+${KEY_OPTION}
+                    It must exist: the retention.pruned entry is signed with it.
+  --older-than PERIOD  The retention period: hours, days or weeks (36h, 90d, 26w). Default: the
+                    config's log.retention.
+  --json            Print one JSON document: {log, period, cutoff, before, pruned, entry}.
+  -h, --help        Show this help.
+
+Exit codes: 0 done (also when nothing was old enough), 2 usage, config or I/O error.
 `;

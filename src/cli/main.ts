@@ -1,14 +1,18 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { AGENTTRAIL_VERSION } from '../version.js';
-import { AGENTS_HELP, APPROVALS_HELP, CREDENTIALS_HELP, EXPORT_HELP, KEYS_HELP, MAIN_HELP, POLICY_HELP, SERVE_HELP, VERIFY_HELP, WRAP_HELP } from './help-texts.js';
+import { AGENTS_HELP, APPROVALS_HELP, CREDENTIALS_HELP, EXPORT_HELP, KEYS_HELP, MAIN_HELP, POLICY_HELP, PRUNE_HELP, SEARCH_HELP, SERVE_HELP, SESSIONS_HELP, SHOW_HELP, VERIFY_HELP, WRAP_HELP } from './help-texts.js';
 import { AgentsOptionsSchema, runAgents } from './agents-command.js';
 import { ApprovalsOptionsSchema, runApprovals } from './approvals-command.js';
 import { CredentialsOptionsSchema, runCredentials } from './credentials-command.js';
 import { ExportOptionsSchema, runExport } from './export-command.js';
 import { KeysOptionsSchema, runKeys } from './keys-command.js';
 import { PolicyOptionsSchema, runPolicy } from './policy-command.js';
+import { PruneOptionsSchema, runPrune } from './prune-command.js';
+import { runSearch, SearchOptionsSchema } from './search-command.js';
 import { runServe, ServeOptionsSchema } from './serve-command.js';
+import { runSessions, SessionsOptionsSchema } from './sessions-command.js';
+import { runShow, ShowOptionsSchema } from './show-command.js';
 import { UsageError } from './usage-error.js';
 import { runVerify, VerifyOptionsSchema } from './verify-command.js';
 import { runWrap, WrapOptionsSchema } from './wrap-command.js';
@@ -19,6 +23,7 @@ const EXIT_USAGE_CONFIG_IO = 2;
 
 type OptionTypes = Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
 const STRING = { type: 'string' } as const;
+const BOOLEAN = { type: 'boolean' } as const;
 
 /** Runs the `agenttrail` command line and returns its exit code. */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -60,7 +65,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
         return EXIT_OK;
       }
       case 'agents': {
-        const parsed = parseCommandLine(rest, { role: STRING, db: STRING, config: STRING, key: STRING, json: { type: 'boolean' } });
+        const parsed = parseCommandLine(rest, { role: STRING, db: STRING, config: STRING, key: STRING, json: BOOLEAN });
         if (parsed.help) return printHelp(AGENTS_HELP);
         await runAgents(parsed.positionals, validate(AgentsOptionsSchema, parsed.values), env);
         return EXIT_OK;
@@ -79,7 +84,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
           'witness-key': { type: 'string', multiple: true },
           checkpoint: STRING,
           log: STRING,
-          json: { type: 'boolean' },
+          json: BOOLEAN,
         });
         if (parsed.help) return printHelp(VERIFY_HELP);
         if (parsed.positionals.length > 0) throw new UsageError(`verify takes no arguments, got '${parsed.positionals[0]}'`);
@@ -93,6 +98,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
           log: STRING,
           key: { type: 'string', multiple: true },
           out: STRING,
+          endpoint: STRING,
+          header: { type: 'string', multiple: true },
         });
         if (parsed.help) return printHelp(EXPORT_HELP);
         if (parsed.positionals.length > 0) throw new UsageError(`export takes no arguments, got '${parsed.positionals[0]}'`);
@@ -109,8 +116,39 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
         await runApprovals(parsed.positionals, validate(ApprovalsOptionsSchema, parsed.values), env);
         return EXIT_OK;
       }
+      case 'sessions': {
+        const parsed = parseCommandLine(rest, { db: STRING, log: STRING, agent: STRING, tool: STRING, since: STRING, until: STRING, outcome: STRING, json: BOOLEAN });
+        if (parsed.help) return printHelp(SESSIONS_HELP);
+        if (parsed.positionals.length > 0) throw new UsageError(`sessions takes no arguments, got '${parsed.positionals[0]}'`);
+        await runSessions(validate(SessionsOptionsSchema, parsed.values), env);
+        return EXIT_OK;
+      }
+      case 'show': {
+        const parsed = parseCommandLine(rest, { db: STRING, log: STRING, json: BOOLEAN });
+        if (parsed.help) return printHelp(SHOW_HELP);
+        const [session, extra] = parsed.positionals;
+        if (session === undefined) throw new UsageError('show needs the SESSION to show (agenttrail sessions lists them)');
+        if (extra !== undefined) throw new UsageError(`show takes one SESSION, got also '${extra}'`);
+        await runShow(session, validate(ShowOptionsSchema, parsed.values), env);
+        return EXIT_OK;
+      }
+      case 'search': {
+        const parsed = parseCommandLine(rest, { db: STRING, log: STRING, limit: STRING, json: BOOLEAN });
+        if (parsed.help) return printHelp(SEARCH_HELP);
+        await runSearch(parsed.positionals, validate(SearchOptionsSchema, parsed.values), env);
+        return EXIT_OK;
+      }
+      case 'prune': {
+        const parsed = parseCommandLine(rest, { config: STRING, db: STRING, key: STRING, 'older-than': STRING, json: BOOLEAN });
+        if (parsed.help) return printHelp(PRUNE_HELP);
+        if (parsed.positionals.length > 0) throw new UsageError(`prune takes no arguments, got '${parsed.positionals[0]}'`);
+        await runPrune(validate(PruneOptionsSchema, parsed.values), env);
+        return EXIT_OK;
+      }
       default:
-        throw new UsageError(`unknown command '${command}' (commands: serve, wrap, verify, export, keys, agents, credentials, policy, approvals; see agenttrail --help)`);
+        throw new UsageError(
+          `unknown command '${command}' (commands: serve, wrap, verify, sessions, show, search, export, prune, keys, agents, credentials, policy, approvals; see agenttrail --help)`,
+        );
     }
   } catch (error) {
     process.stderr.write(`agenttrail: ${oneLine(error)}\n`);

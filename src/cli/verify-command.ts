@@ -1,7 +1,6 @@
-import { access, open, readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { findApprovalProblem } from '../approvals/approval-verification.js';
 import { EvidenceBundleError, verifyEvidenceBundle } from '../ledger/evidence-bundle.js';
@@ -14,9 +13,9 @@ import { parseCheckpoint } from '../ledger/checkpoint.js';
 import { parseVerifierKey } from '../ledger/note-keys.js';
 import type { NoteVerifier } from '../ledger/note-keys.js';
 import { parseSignedNote } from '../ledger/signed-note.js';
-import { isInMemoryUrl } from '../store/database-connection.js';
 import { openStore } from '../store/open-store.js';
 import { resolveDatabaseUrl } from './audit-database.js';
+import { assertDatabaseExists } from './existing-database.js';
 import { UsageError } from './usage-error.js';
 
 export const VerifyOptionsSchema = z.strictObject({
@@ -131,18 +130,6 @@ async function readTrustedCheckpoint(path: string): Promise<{ note: string; orig
   }
 }
 
-/** Opening a database creates it; verifying one that is not there must say so instead. */
-async function assertDatabaseExists(url: string): Promise<void> {
-  if (!url.startsWith('file:') || isInMemoryUrl(url)) return;
-  const location = url.slice('file:'.length).replace(/[?#].*$/, '');
-  const path = location.startsWith('//') ? fileURLToPath(`file:${location}`) : location;
-  try {
-    await access(path);
-  } catch (error) {
-    throw new Error(`no audit database at ${path}; name it with --db URL or $AGENTTRAIL_DB`, { cause: error });
-  }
-}
-
 function describeReport(report: VerifyReport, trustedOnFirstUse: boolean): string {
   const lines: string[] = [];
   for (const log of report.logs) {
@@ -151,6 +138,12 @@ function describeReport(report: VerifyReport, trustedOnFirstUse: boolean): strin
     lines.push(`  checkpoints  ${log.checkpoints}${log.latest === null ? '' : `, latest: size ${log.latest.size}, root ${log.latest.root}`}`);
     lines.push(`  signed by    ${log.keys.join(', ') || '-'}`);
     for (const witness of log.witnesses) lines.push(`  cosigned by  ${witness.key} up to size ${witness.latestCosignedSize}`);
+    if (log.pruned !== null) {
+      lines.push(
+        `  pruned       ${log.pruned.entries} entries before index ${log.pruned.before} had their payloads removed by retention; ` +
+          'their stored leaf hashes stood in for them (their other fields are no longer evidence)',
+      );
+    }
   }
   if (report.failure !== null) {
     const where = report.failure.log === '' ? '' : `log ${report.failure.log}: `;

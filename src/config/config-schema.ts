@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseWitnessVerifierKey } from '../ledger/cosignature.js';
 import { parseVerifierKey } from '../ledger/note-keys.js';
+import { RetentionPeriodSchema } from './retention-period.js';
 
 // The schema of agenttrail.yaml. Every object is strict so that a misspelt key is an error
 // instead of a silently ignored setting. The JSON Schema for editors is generated from this
@@ -88,6 +89,9 @@ export const logConfigSchema = z
       .array(witnessConfigSchema)
       .default([])
       .describe('Witnesses (c2sp.org/tlog-witness) that cosign the log\'s checkpoints.'),
+    retention: RetentionPeriodSchema.optional().describe(
+      'How long entries keep their payloads, e.g. 90d; agenttrail prune removes older payloads while leaf hashes, proofs and checkpoints stay verifiable. Default: kept for ever.',
+    ),
   })
   .refine((log) => log.syncUrl === undefined || log.db.startsWith('file:'), {
     path: ['syncUrl'],

@@ -109,7 +109,10 @@ export async function writeEvidenceBundle(
   let count = 0;
   for await (const page of source.entries) {
     const chunk: string[] = [];
-    for (const { index, body } of page) {
+    for (const { index, body, prunedLeaf } of page) {
+      if (prunedLeaf !== undefined) {
+        throw new Error(`entry ${index} of log "${source.log}" was pruned (retention removed its payload), so no bundle can prove it; bundle a session recorded since`);
+      }
       const proof = await source.inclusionProof(index, size);
       chunk.push(line({ entry: encodeBase64(body), proof: formatTlogProof({ index, proof, checkpoint: source.checkpoint }) }));
     }

@@ -4,6 +4,11 @@ import { leafHashes } from './merkle-hash.js';
 export interface EntryRecord {
   readonly index: number;
   readonly body: Uint8Array;
+  /**
+   * Set when retention removed the entry's payload: the leaf hash of the signed body, kept so that
+   * the tree can still be recomputed. The body left behind is no longer what was signed.
+   */
+  readonly prunedLeaf?: Uint8Array | undefined;
 }
 
 /**
@@ -14,6 +19,8 @@ export interface EntryRecord {
 export interface HashedEntry {
   readonly index: number;
   readonly leaf: Uint8Array;
+  /** The leaf is the stored hash of a pruned entry, not one computed from its body. */
+  readonly pruned: boolean;
 }
 
 /**
@@ -34,6 +41,10 @@ export async function* withLeafHashes(pages: AsyncIterable<readonly EntryRecord[
 }
 
 async function hashPage(page: readonly EntryRecord[]): Promise<HashedEntry[]> {
-  const leaves = await leafHashes(page.map((entry) => entry.body));
-  return page.map((entry, i) => ({ index: entry.index, leaf: leaves[i]! }));
+  const whole = page.filter((entry) => entry.prunedLeaf === undefined);
+  const leaves = await leafHashes(whole.map((entry) => entry.body));
+  let next = 0;
+  return page.map((entry) =>
+    entry.prunedLeaf === undefined ? { index: entry.index, leaf: leaves[next++]!, pruned: false } : { index: entry.index, leaf: entry.prunedLeaf, pruned: true },
+  );
 }

@@ -78,6 +78,11 @@ export interface LogSummary {
   readonly trustedOnFirstUse: string | null;
   /** Per witness asked for: the size of the latest checkpoint it cosigned. */
   readonly witnesses: readonly { readonly key: string; readonly latestCosignedSize: number }[];
+  /**
+   * Entries whose payloads retention removed: their stored leaf hashes stood in for their bodies.
+   * Null when none was pruned.
+   */
+  readonly pruned: { readonly entries: number; readonly before: number } | null;
 }
 
 /** The first thing found wrong; `subject` names the entry, checkpoint or tile. */
@@ -97,6 +102,7 @@ export class LogVerificationError extends Error {
 
 const ENTRIES_PER_STEP = 5000;
 const KEY_ROTATED = 'key.rotated';
+const RETENTION_PRUNED = 'retention.pruned';
 
 /**
  * Recomputes a log from its stored rows: every leaf from its body, the tree, every checkpoint's
@@ -125,6 +131,9 @@ class LogVerification {
   readonly #cosigned = new Map<WitnessVerifier, number>();
   #checkpoints = 0;
   #latest: Checkpoint | null = null;
+  /** Retention may have pruned the entries below this index (the log's retention.pruned entries say so). */
+  #prunedBefore = 0;
+  #pruned = 0;
 
   constructor(records: LogRecords, log: string, options: LogVerificationOptions) {
     this.#records = records;
@@ -153,6 +162,7 @@ class LogVerification {
     // When the columns match the bodies (checked meanwhile, see run), the `kind` column finds every
     // rotation without parsing every body; each body is still hashed, so a forged one fails at its checkpoint.
     for (const rotation of await this.#records.entriesOfKind(this.#log, KEY_ROTATED)) this.#noteRotation(rotation);
+    this.#prunedBefore = await this.#retentionBoundary();
     const trusted = this.#options.trustedCheckpoint;
     const trustedSize = trusted === undefined ? 0 : this.#trustedCheckpointSize(trusted);
     let trustedChecked = trusted === undefined;
@@ -202,6 +212,7 @@ class LogVerification {
         key: witness.verifierKey,
         latestCosignedSize: this.#cosigned.get(witness) ?? 0,
       })),
+      pruned: this.#pruned === 0 ? null : { entries: this.#pruned, before: this.#prunedBefore },
     };
   }
 
@@ -240,24 +251,51 @@ class LogVerification {
     );
   }
 
-  /** Checks the row is the next one; returns its leaf hash. */
+  /**
+   * Checks the row is the next one; returns its leaf hash. A pruned entry's stored leaf hash is
+   * taken in place of its body's only where the signed log itself says retention pruned it.
+   */
   #checkEntry(row: HashedEntry, expected: number): Uint8Array {
     if (row.index !== expected) {
       throw this.#failure(`entry ${expected}`, `is missing (the next stored entry is ${row.index})`);
     }
+    if (row.pruned) {
+      if (row.index >= this.#prunedBefore) {
+        throw this.#failure(
+          `entry ${row.index}`,
+          'has its payload removed (a stored leaf hash in place of its body), but ' +
+            (this.#prunedBefore === 0 ? 'the log records no retention that pruned it' : `the log's retention pruned only the entries before ${this.#prunedBefore}`),
+        );
+      }
+      this.#pruned++;
+    }
     return row.leaf;
+  }
+
+  /**
+   * How far retention may have pruned: the furthest boundary of the log's retention.pruned entries,
+   * which are never pruned themselves, so their bodies are hashed like any other.
+   */
+  async #retentionBoundary(): Promise<number> {
+    let boundary = 0;
+    for (const entry of await this.#records.entriesOfKind(this.#log, RETENTION_PRUNED)) {
+      const subject = `entry ${entry.index}`;
+      if (entry.prunedLeaf !== undefined) throw this.#failure(subject, 'is a retention.pruned entry with its own payload removed: they are never pruned');
+      const before = payloadOf(entry)['before'];
+      if (typeof before !== 'number' || !Number.isSafeInteger(before) || before < 0 || before > entry.index) {
+        throw this.#failure(subject, 'is a retention.pruned entry without a valid boundary (before: an index no later than its own)');
+      }
+      boundary = Math.max(boundary, before);
+    }
+    return boundary;
   }
 
   /** A key rotation takes effect once a checkpoint by the old key covers it. */
   #noteRotation(entry: EntryRecord): void {
     const subject = `entry ${entry.index}`;
-    let payload: { previous?: unknown; next?: unknown } = {};
-    try {
-      payload = (JSON.parse(new TextDecoder().decode(entry.body)) as { payload?: typeof payload }).payload ?? {};
-    } catch {
-      // Reported just below as a rotation without keys.
-    }
-    const { previous, next } = payload;
+    if (entry.prunedLeaf !== undefined) throw this.#failure(subject, 'is a key.rotated entry with its payload removed: key rotations are never pruned');
+    // A body that is not JSON is reported just below as a rotation without keys.
+    const { previous, next } = payloadOf(entry);
     if (typeof previous !== 'string' || typeof next !== 'string') {
       throw this.#failure(subject, 'is a key.rotated entry without previous and next verifier keys');
     }
@@ -524,4 +562,14 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+/** The payload object of a stored entry's body; empty when the body has none (or is not JSON). */
+function payloadOf(entry: EntryRecord): Record<string, unknown> {
+  try {
+    const payload = (JSON.parse(new TextDecoder().decode(entry.body)) as { payload?: unknown }).payload;
+    return typeof payload === 'object' && payload !== null ? (payload as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
 }

@@ -39,7 +39,10 @@ export async function queryEntries(client: Client, log: string, query: EntryQuer
 /** An entry as stored: its index and the signed body whose hash is its leaf. */
 export interface StoredLeaf {
   readonly index: number;
+  /** The signed body; once pruned, the body without its payload. */
   readonly body: Uint8Array;
+  /** Set once retention removed the payload: the leaf hash of the signed body. */
+  readonly prunedLeaf?: Uint8Array | undefined;
 }
 
 /**
@@ -56,7 +59,7 @@ export async function* readStoredLeaves(
   const end = range.to ?? Number.MAX_SAFE_INTEGER;
   while (next < end) {
     const result = await client.execute({
-      sql: 'SELECT idx, body FROM entries WHERE log = ? AND idx >= ? AND idx < ? ORDER BY idx LIMIT ?',
+      sql: 'SELECT idx, body, pruned_leaf FROM entries WHERE log = ? AND idx >= ? AND idx < ? ORDER BY idx LIMIT ?',
       args: [log, next, end, pageSize],
     });
     if (result.rows.length === 0) return;
@@ -80,7 +83,7 @@ export async function* readSessionLeaves(
   let next = 0;
   for (;;) {
     const result = await client.execute({
-      sql: 'SELECT idx, body FROM entries WHERE log = ? AND session = ? AND idx >= ? AND idx < ? ORDER BY idx LIMIT ?',
+      sql: 'SELECT idx, body, pruned_leaf FROM entries WHERE log = ? AND session = ? AND idx >= ? AND idx < ? ORDER BY idx LIMIT ?',
       args: [log, session, next, before, pageSize],
     });
     if (result.rows.length === 0) return;
@@ -88,6 +91,17 @@ export async function* readSessionLeaves(
     yield page;
     next = page[page.length - 1]!.index + 1;
   }
+}
+
+/** The stored bodies of every entry of the given calls (through the (log, call) index), in index order. */
+export async function readCallLeaves(client: Client, log: string, calls: readonly string[]): Promise<StoredLeaf[]> {
+  if (calls.length === 0) return [];
+  // Sorted here: ORDER BY idx would lead the planner to walk the whole log in index order instead.
+  const result = await client.execute({
+    sql: `SELECT idx, body, pruned_leaf FROM entries WHERE log = ? AND call IN (${calls.map(() => '?').join(', ')})`,
+    args: [log, ...calls],
+  });
+  return result.rows.map((row) => leafFromRow(log, row)).sort((a, b) => a.index - b.index);
 }
 
 /** The `time` column of one entry; null when there is no such entry. */
@@ -105,8 +119,8 @@ export async function readEntryTime(client: Client, log: string, index: number):
 export async function readLeavesOfKind(client: Client, log: string, kind: string, range?: { from: number; to: number }): Promise<StoredLeaf[]> {
   const result = await client.execute(
     range === undefined
-      ? { sql: 'SELECT idx, body FROM entries WHERE log = ? AND kind = ? ORDER BY idx', args: [log, kind] }
-      : { sql: 'SELECT idx, body FROM entries WHERE log = ? AND idx >= ? AND idx < ? AND kind = ? ORDER BY idx', args: [log, range.from, range.to, kind] },
+      ? { sql: 'SELECT idx, body, pruned_leaf FROM entries WHERE log = ? AND kind = ? ORDER BY idx', args: [log, kind] }
+      : { sql: 'SELECT idx, body, pruned_leaf FROM entries WHERE log = ? AND idx >= ? AND idx < ? AND kind = ? ORDER BY idx', args: [log, range.from, range.to, kind] },
   );
   return result.rows.map((row) => leafFromRow(log, row));
 }
@@ -173,7 +187,17 @@ export async function findColumnMismatch(
 
 function leafFromRow(log: string, row: Record<string, unknown>): StoredLeaf {
   const index = Number(row['idx']);
-  return { index, body: blobBytes(row['body'], `the body of entry ${index} of log "${log}"`) };
+  return storedLeaf(log, index, row['body'], row['pruned_leaf']);
+}
+
+/** A stored entry from its columns (`pruned_leaf` NULL while the entry is whole). */
+export function storedLeaf(log: string, index: number, body: unknown, prunedLeaf: unknown): StoredLeaf {
+  const where = `entry ${index} of log "${log}"`;
+  return {
+    index,
+    body: blobBytes(body, `the body of ${where}`),
+    ...(prunedLeaf === null || prunedLeaf === undefined ? {} : { prunedLeaf: blobBytes(prunedLeaf, `the pruned leaf hash of ${where}`) }),
+  };
 }
 
 /** The names of the logs that have an entry or a checkpoint. */
@@ -182,7 +206,7 @@ export async function queryLogNames(client: Client): Promise<string[]> {
   return result.rows.map((row) => String(row['log']));
 }
 
-/** An entry from its stored body; throws naming the entry when the body is not one. */
+/** An entry from its stored body; the error names the entry when the body is not a valid entry. */
 export function parseEntryBody(log: string, index: number, body: unknown): Entry {
   const where = `entry ${index} of log "${log}"`;
   const bytes = blobBytes(body, `the body of ${where}`);

@@ -1,6 +1,7 @@
 import Database from 'libsql';
 import AsyncDatabase from 'libsql/promise';
-import { blobBytes } from './blob-bytes.js';
+import { localFilePathOf } from './database-connection.js';
+import { storedLeaf } from './entry-queries.js';
 import type { StoredLeaf } from './entry-queries.js';
 
 const PAGE_BYTES = 16 * 1024 * 1024;
@@ -35,15 +36,15 @@ export class LocalFileReader {
    * come in pages large enough that reading and hashing overlap well.
    */
   async *entryPages(log: string): AsyncGenerator<StoredLeaf[]> {
-    const statement = this.#rows.prepare('SELECT idx, body FROM entries WHERE log = ? AND idx >= ? ORDER BY idx LIMIT ?').raw(true);
+    const statement = this.#rows.prepare('SELECT idx, body, pruned_leaf FROM entries WHERE log = ? AND idx >= ? ORDER BY idx LIMIT ?').raw(true);
     let next = 0;
     let pageSize = FIRST_PAGE_ENTRIES;
     for (;;) {
-      const rows = statement.all(log, next, pageSize) as [number, unknown][];
+      const rows = statement.all(log, next, pageSize) as [number, unknown, unknown][];
       if (rows.length === 0) return;
       let bytes = 0;
-      const page = rows.map(([index, body]): StoredLeaf => {
-        const leaf = { index, body: blobBytes(body, `the body of entry ${index} of log "${log}"`) };
+      const page = rows.map(([index, body, prunedLeaf]): StoredLeaf => {
+        const leaf = storedLeaf(log, index, body, prunedLeaf);
         bytes += leaf.body.length;
         return leaf;
       });

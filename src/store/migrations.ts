@@ -108,6 +108,37 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 6,
+    name: 'review: sessions in order, search',
+    statements: [
+      // A session's entries in index order straight from the index: timelines and session summaries
+      // (first and last entry) read no table row they do not need. Supersedes the (log, session) index.
+      'DROP INDEX entries_by_session',
+      'CREATE INDEX entries_by_session ON entries (log, session, idx)',
+      // Full-text search over recorded payloads (src/review/search-index.ts). The index is derived
+      // data, caught up by `agenttrail search` itself, so that appending entries never waits for it.
+      // search_entries numbers the indexed entries: an explicit INTEGER PRIMARY KEY keeps the
+      // numbers through VACUUM, which the implicit rowid of `entries` would not.
+      `CREATE TABLE search_entries (
+        id INTEGER PRIMARY KEY,
+        log TEXT NOT NULL,
+        idx INTEGER NOT NULL,
+        UNIQUE (log, idx)
+      )`,
+      // Contentless: the text stays in the entries' bodies, not a second time here.
+      "CREATE VIRTUAL TABLE search_text USING fts5(text, content='', contentless_delete=1)",
+    ],
+  },
+  {
+    version: 7,
+    name: 'retention: pruned entries keep their leaf hash',
+    statements: [
+      // Set when retention removed the entry's payload (src/store/entry-pruning.ts): the leaf hash of
+      // the signed body, which stands in for the body when the tree is recomputed.
+      'ALTER TABLE entries ADD COLUMN pruned_leaf BLOB',
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;
@@ -154,8 +185,9 @@ export async function applyMigrations(client: Client): Promise<void> {
   }
 }
 
-// Everything verify and export read (entries, tiles, checkpoints, cosignatures) is there from version 3 on.
-const LEDGER_SCHEMA_VERSION = 3;
+// Everything verify and export read (entries with their pruned leaves, tiles, checkpoints,
+// cosignatures) is there from version 7 on.
+const LEDGER_SCHEMA_VERSION = 7;
 
 /**
  * For readers that must not write (verify, export): the database must hold the whole ledger
