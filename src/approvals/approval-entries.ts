@@ -13,6 +13,8 @@ export const ApprovalRequestPayloadSchema = z.looseObject({
   count: z.number().int().positive(),
   timeout: z.string(),
   expires: z.iso.datetime({ precision: 3 }),
+  /** The rule accepts the approval of the person at the agent's client (a weaker one: see client-user-approval.ts). */
+  clientUser: z.boolean().optional(),
 });
 export type ApprovalRequestPayload = z.infer<typeof ApprovalRequestPayloadSchema>;
 

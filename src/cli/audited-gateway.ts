@@ -11,6 +11,7 @@ import type { AuditDatabase } from './audit-database.js';
 import { loadOrCreateGatewayKey, resolveKeyPath } from './gateway-key.js';
 import { loadOrCreateLogSecret, resolveLogSecretPath } from './log-secret.js';
 import { nodeSecretReader } from './node-secret-reader.js';
+import { ApprovalDesk } from '../approvals/approval-desk.js';
 import { ApproverRegistry } from '../approvals/approver-registry.js';
 import { PendingApprovals } from '../approvals/pending-approvals.js';
 import { ApprovalInbox } from './approval-inbox.js';
@@ -21,6 +22,8 @@ export interface AuditedGateway {
   readonly database: AuditDatabase;
   /** Removes the secrets the log would not hold from a line bound for the operator's terminal. */
   readonly redactText: (text: string) => string;
+  /** Where approvers' decisions sent to the gateway (its HTTP API) are checked and recorded. */
+  readonly desk: ApprovalDesk;
   /** Stops reloading the policies and reading approvals, once what is under way is done. */
   readonly closeWatches: () => Promise<void>;
 }
@@ -80,5 +83,7 @@ export async function openAuditedGateway(
   const closeWatches = async () => {
     await Promise.all([policies?.close(), inbox?.close()]);
   };
-  return { gateway, database, redactText, closeWatches };
+  // Decisions are recorded as their approvers signed them, never redacted: a changed reason would not verify.
+  const desk = new ApprovalDesk(database.store, config.log.origin, approvers ?? new ApproverRegistry({}), database.appender, pending);
+  return { gateway, database, redactText, desk, closeWatches };
 }
