@@ -1,6 +1,7 @@
 import { userInfo } from 'node:os';
-import type { GatewayConfig, ServerConfig } from '../config/config-schema.js';
+import type { CredentialSource, GatewayConfig, ServerConfig } from '../config/config-schema.js';
 import { readCredentialValues } from '../credentials/credential-sources.js';
+import type { SecretSourceReader } from '../credentials/credential-sources.js';
 import { delegateCredentials } from '../credentials/delegated-credentials.js';
 import { redactingSink } from '../credentials/redacting-sink.js';
 import { SecretRedactor } from '../credentials/secret-redactor.js';
@@ -12,6 +13,7 @@ import { loadOrCreateGatewayKey, resolveKeyPath } from './gateway-key.js';
 import { loadOrCreateLogSecret, resolveLogSecretPath } from './log-secret.js';
 import { nodeSecretReader } from './node-secret-reader.js';
 import { ApprovalDesk } from '../approvals/approval-desk.js';
+import { ApprovalWebhook } from '../approvals/approval-webhook.js';
 import { ApproverRegistry } from '../approvals/approver-registry.js';
 import { PendingApprovals } from '../approvals/pending-approvals.js';
 import { ApprovalInbox } from './approval-inbox.js';
@@ -24,7 +26,7 @@ export interface AuditedGateway {
   readonly redactText: (text: string) => string;
   /** Where approvers' decisions sent to the gateway (its HTTP API) are checked and recorded. */
   readonly desk: ApprovalDesk;
-  /** Stops reloading the policies and reading approvals, once what is under way is done. */
+  /** Stops reloading the policies, reading approvals and announcing them, once what is under way is done. */
   readonly closeWatches: () => Promise<void>;
 }
 
@@ -51,15 +53,31 @@ export async function openAuditedGateway(
   const logSecret = await loadOrCreateLogSecret(resolveLogSecretPath(config.log.secret, keyPath));
   const credentialValues = await readCredentialValues(config.credentials, nodeSecretReader(env));
   const delegations = delegateCredentials(servers, config.credentials, credentialValues, logSecret);
+  const webhookConfig = config.approvals?.webhook;
+  const webhookSecret = webhookConfig?.secret === undefined ? undefined : await readWebhookSecret(webhookConfig.secret, nodeSecretReader(env));
   const redactor = new SecretRedactor({
     logSecret,
-    knownSecrets: [...credentialValues].map(([name, value]) => ({ name, value })),
+    knownSecrets: [...credentialValues, ...(webhookSecret === undefined ? [] : [[WEBHOOK_SECRET_NAME, webhookSecret] as const])].map(([name, value]) => ({ name, value })),
     detectors: config.redaction.patterns.map(({ name, pattern }) => ({ name, pattern: new RegExp(pattern) })),
   });
   const redactText = (text: string): string => redactor.redactText(text);
   // Calls held for approval wait only where someone can approve them.
   const pending = approvers === undefined ? undefined : new PendingApprovals();
   const database = await openAuditDatabase(resolveDatabaseUrl(flags.db, config.log.db, env), config.log.origin, signer, env, config.log.witnesses);
+  const webhook =
+    pending === undefined || webhookConfig === undefined
+      ? undefined
+      : new ApprovalWebhook({
+          url: webhookConfig.url,
+          secret: webhookSecret,
+          timeoutMs: webhookConfig.timeoutMs,
+          retries: webhookConfig.retries,
+          log: config.log.origin,
+          // Each attempt is recorded in the session of the call that waits, beside its request.
+          record: (notice, attempt) => gateway.recorder.event({ session: notice.session, agent: notice.agent }, 'approval.notification', attempt),
+          stillWaiting: (id) => pending.state(id).state === 'pending',
+          report,
+        });
   const gateway = new Gateway({
     servers: delegations.servers,
     delegations: delegations.byServer,
@@ -68,7 +86,7 @@ export async function openAuditedGateway(
     sink: redactingSink(database.appender, redactor),
     onStderrLine: (server, line) => options.onStderrLine(server, redactText(line)),
     ...(policies ? { policy: policies.gate } : {}),
-    ...(pending ? { approvals: pending } : {}),
+    ...(pending ? { approvals: { pending, announcer: webhook } } : {}),
   });
   const inbox = approvers && pending ? new ApprovalInbox(database.store, config.log.origin, approvers, pending, report) : undefined;
   try {
@@ -81,9 +99,17 @@ export async function openAuditedGateway(
     throw error;
   }
   const closeWatches = async () => {
-    await Promise.all([policies?.close(), inbox?.close()]);
+    await Promise.all([policies?.close(), inbox?.close(), webhook?.close()]);
   };
   // Decisions are recorded as their approvers signed them, never redacted: a changed reason would not verify.
   const desk = new ApprovalDesk(database.store, config.log.origin, approvers ?? new ApproverRegistry({}), database.appender, pending);
   return { gateway, database, redactText, desk, closeWatches };
+}
+
+const WEBHOOK_SECRET_NAME = 'approvals.webhook.secret';
+
+/** The approval webhook's signing secret, read as a credential is: the same sources, and errors that name it. */
+async function readWebhookSecret(source: CredentialSource, reader: SecretSourceReader): Promise<string> {
+  const values = await readCredentialValues({ [WEBHOOK_SECRET_NAME]: { source, servers: [], format: '{value}' } }, reader);
+  return values.get(WEBHOOK_SECRET_NAME)!;
 }

@@ -17,10 +17,9 @@ import type { Asker, LentUpstreams } from './exclusive-upstreams.js';
 import type { InputRounds } from './input-rounds.js';
 import { encodeListCursor, decodeListCursor } from './list-cursor.js';
 import type { QualifiedNames } from './qualified-names.js';
-import type { PendingApprovals } from '../approvals/pending-approvals.js';
 import type { PolicyGate } from '../policy/policy-gate.js';
 import type { CallRecorder, RecordedCall, SessionIdentity } from './call-recorder.js';
-import { decideCall, type PolicedCall } from './policed-call.js';
+import { decideCall, type ApprovalChannels, type PolicedCall } from './policed-call.js';
 import { roundStateOf, type RoundStates, type RoundTarget } from './round-states.js';
 import { withUnknownToolNamed } from './unknown-tool.js';
 import type { UpstreamConnection, UpstreamRequestOptions } from './upstream-connection.js';
@@ -42,7 +41,7 @@ export interface ForwardingContext {
   /** Decides each tools/call and resources/read before it is recorded; none: every call goes upstream. */
   policy?: PolicyGate;
   /** Where calls held for approval wait; none: such calls are refused. */
-  approvals?: PendingApprovals;
+  approvals?: ApprovalChannels;
 }
 
 export interface InteractiveCalls {

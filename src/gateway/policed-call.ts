@@ -1,4 +1,5 @@
 import { ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
+import type { ApprovalAnnouncer } from '../approvals/approval-notice.js';
 import type { ApprovalState, PendingApprovals } from '../approvals/pending-approvals.js';
 import { canonicalHash } from '../ledger/canonical-json.js';
 import { timeOrderedId } from '../ledger/time-ordered-id.js';
@@ -26,6 +27,12 @@ export interface WaitingAgent {
   progress(progress: number, total: number, message: string): void;
 }
 
+/** Where a held call's approval request goes: the requests open at this gateway, and who is told of new ones. */
+export interface ApprovalChannels {
+  readonly pending: PendingApprovals;
+  readonly announcer?: ApprovalAnnouncer | undefined;
+}
+
 type Refusal = () => Promise<unknown>;
 
 /**
@@ -37,7 +44,7 @@ type Refusal = () => Promise<unknown>;
  */
 export async function decideCall(
   gate: PolicyGate,
-  approvals: PendingApprovals | undefined,
+  approvals: ApprovalChannels | undefined,
   who: SessionIdentity,
   upstreams: UpstreamSet,
   call: PolicedCall,
@@ -91,7 +98,7 @@ interface HeldCall {
  * the same call while it is valid waits on it, or runs at once if it is approved already (so an
  * agent whose client gave up gets its approved call on the next try). An approval is used once.
  */
-function heldForApproval(approvals: PendingApprovals, requirement: ApprovalRequirement, held: HeldCall, agent: WaitingAgent, refuse: (message: string) => Refusal): CallDecision {
+function heldForApproval({ pending: approvals, announcer }: ApprovalChannels, requirement: ApprovalRequirement, held: HeldCall, agent: WaitingAgent, refuse: (message: string) => Refusal): CallDecision {
   const { who, call, version } = held;
   const binding = {
     agent: who.agent.id ?? '',
@@ -110,6 +117,7 @@ function heldForApproval(approvals: PendingApprovals, requirement: ApprovalRequi
     approvals.open(id, binding, requirement.count, expiresAt);
   }
   const request = id;
+  const expires = new Date(expiresAt).toISOString();
   const asked = `${requirement.count === 1 ? 'an approver' : `${requirement.count} different approvers`} from ${requirement.approvers.join(', ')}`;
   const release = (state: ApprovalState): CallRelease => {
     const refused = (why: string): CallRelease => ({ entries: [], refusal: refuse(`AgentTrail policy refused this call: ${why} (approval request ${request}).`) });
@@ -139,20 +147,38 @@ function heldForApproval(approvals: PendingApprovals, requirement: ApprovalRequi
                 approvers: requirement.approvers,
                 count: requirement.count,
                 timeout: requirement.timeout,
-                expires: new Date(expiresAt).toISOString(),
+                expires,
               },
             },
           ]
         : []),
     ],
-    hold: async () =>
-      release(
+    hold: async () => {
+      // The request is durable now: whoever is told of it finds it in the log.
+      if (opened) {
+        announcer?.announce({
+          id: request,
+          session: who.session,
+          agent: who.agent,
+          server: call.server,
+          tool: call.target,
+          argsHash: binding.argsHash,
+          policyVersion: version,
+          rule: held.rule,
+          approvers: requirement.approvers,
+          count: requirement.count,
+          expires,
+          clientUser: false,
+        });
+      }
+      return release(
         await approvals.wait(request, agent.signal, (state) => {
           if (state.state !== 'pending') return;
           const waited = Math.round((Date.now() - started) / 1000);
           const total = Math.round((state.expiresAt - started) / 1000);
           agent.progress(waited, Math.max(total, waited), `waiting for ${asked} to approve (request ${request}): ${state.approvals} of ${state.count} so far, ${waitInWords(state.expiresAt - Date.now())} left`);
         }),
-      ),
+      );
+    },
   };
 }
