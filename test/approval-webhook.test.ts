@@ -2,14 +2,14 @@
 // HMAC-SHA256 when a secret is configured, retried with backoff when the receiver fails, each
 // attempt recorded, and never in the way of the call that waits.
 import { createHmac } from 'node:crypto';
-import { readFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateSignerKey, parseSignerKey } from '../src/ledger/note-keys.js';
+import { approverKey } from './support/approver-keys.js';
+import { policyFolder } from './support/policy-folder.js';
 import { connectClient } from './support/clients.js';
 import type { ConnectedClient } from './support/clients.js';
 import { DEFAULT_ORIGIN, startGateway, waitForEntries } from './support/gateway-process.js';
@@ -18,22 +18,11 @@ import { runAgenttrail } from './support/run-agenttrail.js';
 import { startEverythingStdio } from './support/upstream-servers.js';
 
 const SECRET = 'webhook-secret-4f1c9a7e2b';
-const policyFolder = mkdtempSync(join(tmpdir(), 'agenttrail-webhook-policy-'));
-writeFileSync(
-  join(policyFolder, 'approvals.yaml'),
-  `rules:
-  - id: sums-need-a-nod
-    tools: [get-sum]
-    action: require_approval
-    approval: { approvers: [ops], timeout: 1m }
-  - id: the-rest
-    action: allow
-`,
-);
-const keysFolder = mkdtempSync(join(tmpdir(), 'agenttrail-webhook-keys-'));
-const carolKey = generateSignerKey('carol');
-const carolFile = join(keysFolder, 'carol.key');
-writeFileSync(carolFile, `${carolKey}\n`, { mode: 0o600 });
+const policies = policyFolder([
+  { id: 'sums-need-a-nod', tools: ['get-sum'], action: 'require_approval', approval: { approvers: ['ops'], timeout: '1m' } },
+  { id: 'the-rest', action: 'allow' },
+]);
+const carol = approverKey('carol');
 
 interface Delivery {
   headers: IncomingHttpHeaders;
@@ -83,7 +72,7 @@ describe('the approval webhook', () => {
     return agent;
   };
   const approve = async (id: string) => {
-    const approved = await runAgenttrail(['approvals', 'approve', id, '--key', carolFile, '--config', join(gateway.folder, 'agenttrail.yaml')]);
+    const approved = await runAgenttrail(['approvals', 'approve', id, '--key', carol.file, '--config', join(gateway.folder, 'agenttrail.yaml')]);
     expect(approved.code, approved.stderr).toBe(0);
   };
   const textOf = (result: unknown) => (result as { content: { text?: string }[] }).content.map((part) => part.text ?? '').join('');
@@ -93,8 +82,8 @@ describe('the approval webhook', () => {
     gateway = await startGateway(
       { everything: startEverythingStdio() },
       {
-        policies: { dir: policyFolder },
-        approvers: { carol: { key: parseSignerKey(carolKey).verifierKey, groups: ['ops'] } },
+        policies: { dir: policies },
+        approvers: { carol: { key: carol.verifierKey, groups: ['ops'] } },
         approvals: { webhook: { url: receiver.url, secret: 'env:AGENTTRAIL_TEST_WEBHOOK_SECRET', timeoutMs: 1500, retries: 3 } },
         env: { AGENTTRAIL_TEST_WEBHOOK_SECRET: SECRET },
       },

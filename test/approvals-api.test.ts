@@ -1,13 +1,11 @@
 // The reviewer and approver API (issue 6 point 4, issue 5 point 3): approvers decide held calls
 // over HTTP with decisions they sign with their own Ed25519 keys on their side; reviewers read;
 // an agent's token opens nothing; every use, refusals included, is an api.request entry.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalBytes } from '../src/ledger/canonical-json.js';
 import { generateSignerKey, parseSignerKey } from '../src/ledger/note-keys.js';
 import type { NoteSigner } from '../src/ledger/note-keys.js';
+import { policyFolder } from './support/policy-folder.js';
 import { connectClient } from './support/clients.js';
 import type { ConnectedClient } from './support/clients.js';
 import { DEFAULT_ORIGIN, keyFileBeside, startGateway, waitForEntries } from './support/gateway-process.js';
@@ -15,22 +13,11 @@ import type { RunningGateway } from './support/gateway-process.js';
 import { runAgenttrail } from './support/run-agenttrail.js';
 import { startEverythingStdio } from './support/upstream-servers.js';
 
-const policyFolder = mkdtempSync(join(tmpdir(), 'agenttrail-api-policy-'));
-writeFileSync(
-  join(policyFolder, 'approvals.yaml'),
-  `rules:
-  - id: two-person-sums
-    tools: [get-sum]
-    action: require_approval
-    approval: { approvers: [security], count: 2, timeout: 1m }
-  - id: quick-echoes
-    tools: [echo]
-    action: require_approval
-    approval: { approvers: [security], timeout: 2s }
-  - id: the-rest
-    action: allow
-`,
-);
+const policies = policyFolder([
+  { id: 'two-person-sums', tools: ['get-sum'], action: 'require_approval', approval: { approvers: ['security'], count: 2, timeout: '1m' } },
+  { id: 'quick-echoes', tools: ['echo'], action: 'require_approval', approval: { approvers: ['security'], timeout: '2s' } },
+  { id: 'the-rest', action: 'allow' },
+]);
 
 const alice = parseSignerKey(generateSignerKey('alice'));
 const bob = parseSignerKey(generateSignerKey('bob'));
@@ -110,7 +97,7 @@ describe('the reviewer and approver API', () => {
     gateway = await startGateway(
       { everything: startEverythingStdio() },
       {
-        policies: { dir: policyFolder },
+        policies: { dir: policies },
         approvers: {
           alice: { key: alice.verifierKey, groups: ['security'], identities: ['alice-bot'] },
           bob: { key: bob.verifierKey, groups: ['security'] },
