@@ -50,14 +50,25 @@ export interface CallRelease {
   readonly refusal?: () => Promise<unknown>;
 }
 
+/** Writes an entry about the call now (with the call's own fields) and resolves with it once it is durable. */
+export type CallEntryWriter = (entry: DecisionEntry) => Promise<Entry>;
+
 /** What a policy decided about a call, for the recorder to log and enforce. */
 export interface CallDecision {
   /** Written in the same group commit as the request (`policy.decision`, `approval.request`). */
   readonly entries: readonly DecisionEntry[];
   /** Present when the call must not go upstream: what the agent gets instead (a result, or a throw). */
   readonly refusal?: () => Promise<unknown>;
-  /** Present when the call waits before it may go upstream; rejects when the agent gives up. */
-  readonly hold?: () => Promise<CallRelease>;
+  /**
+   * Present when the call does not go upstream in this round because the agent is asked something
+   * first (a 2026-07-28 input-required result): what it gets; its retry carries the answer.
+   */
+  readonly question?: () => Promise<unknown>;
+  /**
+   * Present when the call waits before it may go upstream; rejects when the agent gives up.
+   * What happens while it waits (an answer to a question) is written with `write`.
+   */
+  readonly hold?: (write: CallEntryWriter) => Promise<CallRelease>;
 }
 
 /**
@@ -90,9 +101,10 @@ export class CallRecorder {
     const argsHash = canonicalHash(call.args ?? {});
     const time = this.now().toISOString();
     const decided = (entry: DecisionEntry, at: string) => this.appendOr('call refused:', { v: 1, time: at, kind: entry.kind, ...common, argsHash, payload: entry.payload });
+    const write: CallEntryWriter = (entry) => decided(entry, this.now().toISOString());
     const delegated = (at: string) =>
       this.delegatedTo(call).map((credential) => this.appendOr('call refused:', { v: 1, time: at, kind: 'credential.delegated', ...common, payload: { credential } }));
-    const goesUpstream = decision?.refusal === undefined && decision?.hold === undefined;
+    const goesUpstream = decision?.refusal === undefined && decision?.question === undefined && decision?.hold === undefined;
     // One group commit holds the request, the policy's decision and the credentials it will carry upstream.
     await Promise.all([
       this.appendOr('call refused:', {
@@ -112,12 +124,12 @@ export class CallRecorder {
     let refusal = decision?.refusal;
     try {
       if (decision?.hold !== undefined) {
-        const release = await decision.hold();
+        const release = await decision.hold(write);
         refusal = release.refusal;
         const at = this.now().toISOString();
         await Promise.all([...release.entries.map((entry) => decided(entry, at)), ...(refusal === undefined ? delegated(at) : [])]);
       }
-      const result = (await (refusal ?? run)()) as T;
+      const result = (await (refusal ?? decision?.question ?? run)()) as T;
       if (refusal !== undefined) outcome = 'refused';
       else if (isToolErrorResult(result)) outcome = 'error';
       payload = { result };
@@ -153,9 +165,9 @@ export class CallRecorder {
   }
 
   /** Fail-closed: what the log cannot hold, the agent does not get. */
-  private async appendOr(consequence: string, draft: EntryDraft): Promise<void> {
+  private async appendOr(consequence: string, draft: EntryDraft): Promise<Entry> {
     try {
-      await this.sink.append(draft);
+      return await this.sink.append(draft);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       throw new ProtocolError(ProtocolErrorCode.InternalError, `${consequence} the audit log cannot be written (${reason})`);

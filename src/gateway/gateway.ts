@@ -14,12 +14,14 @@ import type { ServerConfig } from '../config/config-schema.js';
 import type { DelegatedCredential } from '../credentials/delegated-credentials.js';
 import { canonicalHash } from '../ledger/canonical-json.js';
 import type { AgentIdentity } from '../ledger/entry.js';
+import { acceptsElicitationForm } from '../approvals/client-user-approval.js';
 import type { PolicyGate } from '../policy/policy-gate.js';
 import { AGENTTRAIL_VERSION } from '../version.js';
 import { AgentSession } from './agent-session.js';
+import { approvalRoundPrompt } from './approval-rounds.js';
 import { answerableCapabilities } from './answerable-capabilities.js';
 import { CallRecorder, type EntrySink } from './call-recorder.js';
-import type { ApprovalChannels } from './policed-call.js';
+import type { ApprovalChannels } from './held-for-approval.js';
 import { ExclusiveUpstreams } from './exclusive-upstreams.js';
 import { createForwardingServer } from './forwarding-server.js';
 import { InputRounds } from './input-rounds.js';
@@ -112,6 +114,7 @@ export class Gateway {
       upstreamEnvelope: upstreamEnvelopeOf,
       ...(this.policy ? { policy: this.policy } : {}),
       ...(this.approvals ? { approvals: this.approvals } : {}),
+      clientUserPrompt: (ctx, where) => (acceptsElicitationForm(answerableCapabilitiesOf(ctx)) ? approvalRoundPrompt(this.#roundStates, ctx, where) : undefined),
       interactive: {
         states: this.#roundStates,
         rounds: this.#inputRounds,
