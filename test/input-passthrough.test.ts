@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Entry } from '../src/ledger/entry.js';
 import { connectClient, type ConnectedClient } from './support/clients.js';
 import { startGateway, waitForEntries, type RunningGateway } from './support/gateway-process.js';
+import { postModernToolCall } from './support/modern-requests.js';
 import type { StdioLaunch } from './support/upstream-servers.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'agenttrail-passthrough-'));
@@ -120,7 +121,7 @@ describe('a 2026-07-28 agent answers a 2026-07-28 upstream’s own input request
     } finally {
       await formsOnly.close();
     }
-    const response = await postToolCall(gateway.url, 'travel__needs_sampling', {}, { elicitation: {} });
+    const response = await postModernToolCall(gateway.url, { name: 'travel__needs_sampling', arguments: {}, capabilities: { elicitation: {} } });
     expect(response.status).toBe(400);
     expect(((await response.json()) as { error: { code: number } }).error.code).toBe(-32021);
 
@@ -162,28 +163,6 @@ type Round = Record<string, unknown> & { resultType?: string; inputRequests?: Re
 /** A tools/call whose input_required answer comes back to the test instead of being answered by the SDK. */
 function ask(client: Client, name: string, retry: Record<string, unknown> = {}): Promise<Round> {
   return client.request({ method: 'tools/call', params: { name, arguments: {}, ...retry } }, { allowInputRequired: true }) as Promise<Round>;
-}
-
-/** A hand-made 2026-07-28 request, to see the HTTP status the SDK client does not show. */
-function postToolCall(url: string, name: string, args: Record<string, unknown>, capabilities: Record<string, unknown>): Promise<Response> {
-  return fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': name },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'tools/call',
-      params: {
-        name,
-        arguments: args,
-        _meta: {
-          'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-          'io.modelcontextprotocol/clientInfo': { name: 'raw-agent', version: '1' },
-          'io.modelcontextprotocol/clientCapabilities': capabilities,
-        },
-      },
-    }),
-  });
 }
 
 interface UpstreamCall {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { connectClient, type ConnectedClient } from './support/clients.js';
 import { startGateway, waitForEntries, type RunningGateway } from './support/gateway-process.js';
+import { postModernToolCall } from './support/modern-requests.js';
 import { startEverythingStdio } from './support/upstream-servers.js';
 import { asJson, askedCount, recordingHandlers, withoutEnvelope, type RecordingHandlers } from './fixtures/forwarding-cases.js';
 
@@ -66,25 +67,13 @@ describe('a 2026-07-28 agent answers an upstream’s elicitation, sampling and r
   });
 
   test('a retry whose requestState was tampered with is refused', async () => {
-    const response = await fetch(gateway.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'everything__trigger-elicitation-request' },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'tools/call',
-        params: {
-          name: 'everything__trigger-elicitation-request',
-          arguments: {},
-          requestState: 'v1.eyJwIjp7ImNhbGwiOiJmb3JnZWQiLCJxdWVzdGlvbiI6InExIn19.AAAA',
-          inputResponses: { q1: { action: 'accept', content: { name: 'Mallory' } } },
-          _meta: {
-            'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-            'io.modelcontextprotocol/clientInfo': { name: 'mallory', version: '1' },
-            'io.modelcontextprotocol/clientCapabilities': { elicitation: {} },
-          },
-        },
-      }),
+    const response = await postModernToolCall(gateway.url, {
+      name: 'everything__trigger-elicitation-request',
+      arguments: {},
+      requestState: 'v1.eyJwIjp7ImNhbGwiOiJmb3JnZWQiLCJxdWVzdGlvbiI6InExIn19.AAAA',
+      inputResponses: { q1: { action: 'accept', content: { name: 'Mallory' } } },
+      client: 'mallory',
+      capabilities: { elicitation: {} },
     });
     const body = await response.text();
     expect(body).toMatch(/-32602/);

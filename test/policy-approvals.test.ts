@@ -12,6 +12,7 @@ import { readGatewayKey } from '../src/cli/gateway-key.js';
 import { canonicalBytes, sha256Hex } from '../src/ledger/canonical-json.js';
 import type { Entry } from '../src/ledger/entry.js';
 import { generateSignerKey, parseSignerKey } from '../src/ledger/note-keys.js';
+import { approverKey } from './support/approver-keys.js';
 import { connectClient } from './support/clients.js';
 import type { ConnectedClient } from './support/clients.js';
 import { DEFAULT_ORIGIN, keyFileBeside, startGateway, waitForEntries } from './support/gateway-process.js';
@@ -20,7 +21,6 @@ import { runAgenttrail } from './support/run-agenttrail.js';
 import { filesystemStdio, startEverythingStdio } from './support/upstream-servers.js';
 
 const workFolder = mkdtempSync(join(tmpdir(), 'agenttrail-approved-'));
-const keysFolder = mkdtempSync(join(tmpdir(), 'agenttrail-approvers-'));
 const policyFolder = mkdtempSync(join(tmpdir(), 'agenttrail-approval-policy-'));
 
 writeFileSync(
@@ -43,14 +43,6 @@ writeFileSync(
     action: allow
 `,
 );
-
-/** An approver's own key file, as `agenttrail keys init --key FILE --origin NAME` makes it. */
-function approverKey(name: string): { file: string; verifierKey: string } {
-  const signerKey = generateSignerKey(name);
-  const file = join(keysFolder, `${name}.key`);
-  writeFileSync(file, `${signerKey}\n`, { mode: 0o600 });
-  return { file, verifierKey: parseSignerKey(signerKey).verifierKey };
-}
 
 const alice = approverKey('alice');
 const bob = approverKey('bob');

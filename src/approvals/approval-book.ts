@@ -2,13 +2,17 @@ import { sha256Hex } from '../ledger/canonical-json.js';
 import type { Entry } from '../ledger/entry.js';
 import { parseEntryBody } from '../store/entry-queries.js';
 import type { StoredLeaf } from '../store/entry-queries.js';
-import { ApprovalConsumedPayloadSchema, ApprovalRequestPayloadSchema, checkApprovalDecision, decidedRequestIndex } from './approval-entries.js';
+import { ApprovalConsumedPayloadSchema, ApprovalRequestPayloadSchema, checkDecision } from './approval-entries.js';
 import type { ApprovalRequestPayload } from './approval-entries.js';
 import type { ApproverRegistry } from './approver-registry.js';
+import { CLIENT_USER } from './client-user-approval.js';
 
 /** One recorded decision that counts: its approver (by config name), what they decided, where. */
 export interface CountedDecision {
+  /** The approver's name in the config, or CLIENT_USER. */
   readonly approver: string;
+  /** The answer of the person at the agent's client (see client-user-approval.ts), not an approver's. */
+  readonly clientUser?: true;
   readonly decision: 'approve' | 'deny';
   readonly reason?: string;
   readonly index: number;
@@ -46,17 +50,24 @@ export function readApprovalBook(
     byIndex.set(leaf.index, leaf);
     book.set(payload.data.id, { entry, payload: payload.data, sha256: sha256Hex(leaf.body), decisions: [], used: false });
   }
+  const lookup = { byIndex: (index: number) => byIndex.get(index), byId: (id: string) => book.get(id)?.entry };
   for (const leaf of leaves.decisions) {
     const entry = parseEntryBody(log, leaf.index, leaf.body);
-    const index = decidedRequestIndex(entry);
-    const checked = checkApprovalDecision(entry, index === undefined ? undefined : byIndex.get(index));
+    const checked = checkDecision(entry, lookup);
     if ('problem' in checked) continue;
     const request = book.get(checked.payload.request);
+    if (request === undefined) continue;
+    const { decision, reason } = checked.payload;
+    const counted = { decision, ...(reason === undefined ? {} : { reason }), index: leaf.index, time: entry.time };
+    if (checked.by === 'client-user') {
+      if (!request.decisions.some((made) => made.clientUser)) request.decisions.push({ approver: CLIENT_USER, clientUser: true, ...counted });
+      continue;
+    }
     const approver = registry.byKey(checked.statement.approver);
-    if (request === undefined || approver === undefined) continue;
+    if (approver === undefined) continue;
     if (registry.refusal(approver, { agent: request.entry.agent, approvers: request.payload.approvers }) !== undefined) continue;
-    if (request.decisions.some((decision) => decision.approver === approver.name)) continue;
-    request.decisions.push({ approver: approver.name, decision: checked.payload.decision, ...(checked.payload.reason === undefined ? {} : { reason: checked.payload.reason }), index: leaf.index, time: entry.time });
+    if (request.decisions.some((made) => made.approver === approver.name)) continue;
+    request.decisions.push({ approver: approver.name, ...counted });
   }
   for (const leaf of leaves.consumed) {
     const consumed = ApprovalConsumedPayloadSchema.safeParse(parseEntryBody(log, leaf.index, leaf.body).payload);
@@ -73,5 +84,6 @@ export function requestStatus(request: RecordedRequest, now: number): RequestSta
   const decisions = request.decisions.filter((decision) => Date.parse(decision.time) < Date.parse(request.payload.expires));
   if (decisions.some((decision) => decision.decision === 'deny')) return 'denied';
   if (now >= Date.parse(request.payload.expires)) return 'expired';
-  return decisions.filter((decision) => decision.decision === 'approve').length >= request.payload.count ? 'approved' : 'pending';
+  const approvals = decisions.filter((decision) => decision.decision === 'approve');
+  return approvals.length >= request.payload.count || approvals.some((decision) => decision.clientUser) ? 'approved' : 'pending';
 }

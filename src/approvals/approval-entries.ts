@@ -13,6 +13,8 @@ export const ApprovalRequestPayloadSchema = z.looseObject({
   count: z.number().int().positive(),
   timeout: z.string(),
   expires: z.iso.datetime({ precision: 3 }),
+  /** The rule accepts the approval of the person at the agent's client (a weaker one: see client-user-approval.ts). */
+  clientUser: z.boolean().optional(),
 });
 export type ApprovalRequestPayload = z.infer<typeof ApprovalRequestPayloadSchema>;
 
@@ -28,6 +30,18 @@ export const ApprovalDecisionPayloadSchema = z.looseObject({
 });
 export type ApprovalDecisionPayload = z.infer<typeof ApprovalDecisionPayloadSchema>;
 
+/**
+ * The payload of an `approval.decision` entry that records the answer of the person at the agent's
+ * client (see client-user-approval.ts): no approver, no signature but the log's.
+ */
+export const ClientUserDecisionPayloadSchema = z.looseObject({
+  request: z.string().min(1),
+  decision: z.enum(['approve', 'deny']),
+  reason: z.string().optional(),
+  clientUser: z.strictObject({ via: z.enum(['elicitation/create', 'input-required']) }),
+});
+export type ClientUserDecisionPayload = z.infer<typeof ClientUserDecisionPayloadSchema>;
+
 /** The payload of an `approval.consumed` entry: the approval a call ran under (it is used up). */
 export const ApprovalConsumedPayloadSchema = z.looseObject({
   request: z.string().min(1),
@@ -39,6 +53,33 @@ export const ApprovalConsumedPayloadSchema = z.looseObject({
 export function decidedRequestIndex(decision: Entry): number | undefined {
   const index = (decision.payload as { statement?: { request?: { index?: unknown } } } | undefined)?.statement?.request?.index;
   return typeof index === 'number' ? index : undefined;
+}
+
+/** Whether a decision entry records the answer of the person at the agent's client rather than an approver's. */
+export function isClientUserDecision(decision: Entry): boolean {
+  const payload = decision.payload;
+  return typeof payload === 'object' && payload !== null && 'clientUser' in payload;
+}
+
+/**
+ * Checks a client-user decision against the request it names (`requestById` finds the
+ * approval.request entry with that id): the log holds it before the decision, its rule accepts
+ * such an approval, and the answer was given in the session of the call, for the agent that made it.
+ */
+function checkClientUserDecision(decision: Entry, requestById: (id: string) => Entry | undefined): { problem: string } | { payload: ClientUserDecisionPayload } {
+  const parsed = ClientUserDecisionPayloadSchema.safeParse(decision.payload);
+  if (!parsed.success) return { problem: 'is not a well-formed approval decision of the user at the agent\'s client' };
+  const payload = parsed.data;
+  const request = requestById(payload.request);
+  if (request === undefined || request.index > decision.index) return { problem: `names approval request ${payload.request}, which the log does not hold before it` };
+  const asked = ApprovalRequestPayloadSchema.safeParse(request.payload);
+  if (!asked.success || asked.data.clientUser !== true) {
+    return { problem: `is the answer of the user at the agent's client to approval request ${payload.request}, whose rule does not accept one` };
+  }
+  if (decision.session !== request.session || decision.agent.id !== request.agent.id || decision.agent.subject !== request.agent.subject) {
+    return { problem: `answers approval request ${payload.request} for another session or agent than the one whose call it holds` };
+  }
+  return { payload };
 }
 
 /**
@@ -74,4 +115,26 @@ function requestIdOf(body: Uint8Array): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The approval requests of a log, by entry index (what a signed statement names) and by id (what a client user's answer names). */
+export interface RequestLookup {
+  byIndex(index: number): { readonly index: number; readonly body: Uint8Array } | undefined;
+  byId(id: string): Entry | undefined;
+}
+
+export type CheckedDecision =
+  | { readonly problem: string }
+  | { readonly by: 'client-user'; readonly payload: ClientUserDecisionPayload }
+  | { readonly by: 'approver'; readonly payload: ApprovalDecisionPayload; readonly statement: ApprovalStatement };
+
+/** Checks an `approval.decision` entry, an approver's or a client user's, against the request it names. */
+export function checkDecision(decision: Entry, requests: RequestLookup): CheckedDecision {
+  if (isClientUserDecision(decision)) {
+    const checked = checkClientUserDecision(decision, (id) => requests.byId(id));
+    return 'problem' in checked ? checked : { by: 'client-user', payload: checked.payload };
+  }
+  const index = decidedRequestIndex(decision);
+  const checked = checkApprovalDecision(decision, index === undefined ? undefined : requests.byIndex(index));
+  return 'problem' in checked ? checked : { by: 'approver', ...checked };
 }

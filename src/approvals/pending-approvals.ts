@@ -1,3 +1,5 @@
+import { CLIENT_USER } from './client-user-approval.js';
+
 /** What an approval is bound to: this agent calling this tool with these arguments under this policy. */
 export interface ApprovalBinding {
   /** The authenticated agent and the subject it acts for (empty when anonymous). */
@@ -12,17 +14,30 @@ export interface ApprovalBinding {
 export type ApprovalState =
   | { readonly state: 'pending'; readonly approvals: number; readonly count: number; readonly expiresAt: number }
   | { readonly state: 'approved'; readonly approvals: readonly { readonly approver: string; readonly entry: number }[] }
-  | { readonly state: 'denied'; readonly approver: string; readonly reason?: string }
+  /** `by`: "approver NAME", or CLIENT_USER. */
+  | { readonly state: 'denied'; readonly by: string; readonly reason?: string }
   | { readonly state: 'expired'; readonly approvals: number; readonly count: number }
   | { readonly state: 'used' };
+
+/** A checked decision: an approver's (by config name) or the client user's. */
+export interface OfferedDecision {
+  readonly approver: string;
+  readonly decision: 'approve' | 'deny';
+  readonly reason?: string;
+  /** Its approval.decision entry. */
+  readonly entry: number;
+  readonly clientUser?: true;
+}
 
 interface OpenRequest {
   readonly binding: ApprovalBinding;
   readonly count: number;
   readonly expiresAt: number;
-  /** Approver name → index of their approval.decision entry. */
+  /** Whether the rule accepts the approval of the user at the agent's client in place of its approvers'. */
+  readonly clientUser: boolean;
+  /** Approver name (or CLIENT_USER) → index of their approval.decision entry. */
   readonly approvals: Map<string, number>;
-  denial?: { approver: string; reason?: string };
+  denial?: { by: string; reason?: string };
   used: boolean;
   readonly waiters: Set<() => void>;
 }
@@ -33,17 +48,18 @@ const TICK_MS = 5000;
 /**
  * The approval requests this gateway made and the decisions it has accepted for them, in memory.
  * A request is single-use, bound to one call's agent, tool, arguments hash and policy version, and
- * expires; it is approved by `count` distinct approvers and denied by any one. Decisions arrive
- * from the log (other processes write them) already checked: signature, group, not self.
+ * expires; it is approved by `count` distinct approvers (or, where its rule accepts that, by the
+ * user at the agent's client) and denied by any one. Decisions arrive checked: signature, group,
+ * not self.
  */
 export class PendingApprovals {
   readonly #requests = new Map<string, OpenRequest>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  open(id: string, binding: ApprovalBinding, count: number, expiresAt: number): void {
+  open(id: string, binding: ApprovalBinding, count: number, expiresAt: number, clientUser = false): void {
     this.#forgetExpired();
-    this.#requests.set(id, { binding, count, expiresAt, approvals: new Map(), used: false, waiters: new Set() });
+    this.#requests.set(id, { binding, count, expiresAt, clientUser, approvals: new Map(), used: false, waiters: new Set() });
   }
 
   /** A request for exactly this call that can still let it run: approved and unused, or pending. */
@@ -55,17 +71,25 @@ export class PendingApprovals {
     return undefined;
   }
 
+  /** When a request this gateway holds expires (ms since the epoch). */
+  expiresAt(id: string): number | undefined {
+    return this.#requests.get(id)?.expiresAt;
+  }
+
   /** The binding of a request this gateway made and still holds. */
   bindingOf(id: string): ApprovalBinding | undefined {
     return this.#requests.get(id)?.binding;
   }
 
-  /** Counts a checked decision; one approver's second decision on a request is ignored. */
-  offer(id: string, decision: { approver: string; decision: 'approve' | 'deny'; reason?: string; entry: number }): void {
+  /** Counts a checked decision; one approver's second decision on a request is ignored, and so is a client user's the rule does not accept. */
+  offer(id: string, decision: OfferedDecision): void {
     const request = this.#requests.get(id);
     if (request === undefined || this.state(id).state !== 'pending' || request.approvals.has(decision.approver)) return;
-    if (decision.decision === 'deny') request.denial = { approver: decision.approver, ...(decision.reason === undefined ? {} : { reason: decision.reason }) };
-    else request.approvals.set(decision.approver, decision.entry);
+    if (decision.clientUser && !request.clientUser) return;
+    if (decision.decision === 'deny') {
+      const by = decision.clientUser ? decision.approver : `approver ${decision.approver}`;
+      request.denial = { by, ...(decision.reason === undefined ? {} : { reason: decision.reason }) };
+    } else request.approvals.set(decision.approver, decision.entry);
     for (const wake of request.waiters) wake();
   }
 
@@ -75,7 +99,7 @@ export class PendingApprovals {
     if (request.denial !== undefined) return { state: 'denied', ...request.denial };
     // An approval is valid until the request expires, then it is used or gone.
     if (this.now() >= request.expiresAt) return { state: 'expired', approvals: request.approvals.size, count: request.count };
-    if (request.approvals.size >= request.count) {
+    if (request.approvals.size >= request.count || request.approvals.has(CLIENT_USER)) {
       return { state: 'approved', approvals: [...request.approvals].map(([approver, entry]) => ({ approver, entry })) };
     }
     return { state: 'pending', approvals: request.approvals.size, count: request.count, expiresAt: request.expiresAt };

@@ -1,4 +1,4 @@
-import { ApprovalRequestPayloadSchema, checkApprovalDecision, decidedRequestIndex } from '../approvals/approval-entries.js';
+import { ApprovalRequestPayloadSchema, checkApprovalDecision, decidedRequestIndex, isClientUserDecision } from '../approvals/approval-entries.js';
 import type { ApproverRegistry } from '../approvals/approver-registry.js';
 import type { PendingApprovals } from '../approvals/pending-approvals.js';
 import type { Entry } from '../ledger/entry.js';
@@ -61,6 +61,8 @@ export class ApprovalInbox {
   }
 
   async #accept(decision: Entry): Promise<void> {
+    // The answers of users at agents' clients are recorded by the gateway that asked, which counted them then.
+    if (isClientUserDecision(decision)) return;
     const requestIndex = decidedRequestIndex(decision);
     const requests = requestIndex === undefined ? [] : await this.store.entriesOfKind(this.log, 'approval.request', { from: requestIndex, to: requestIndex + 1 });
     const checked = checkApprovalDecision(decision, requests[0]);

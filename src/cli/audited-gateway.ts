@@ -1,10 +1,12 @@
 import { userInfo } from 'node:os';
-import type { GatewayConfig, ServerConfig } from '../config/config-schema.js';
+import type { CredentialSource, GatewayConfig, ServerConfig } from '../config/config-schema.js';
+import { ApprovalDesk } from '../approvals/approval-desk.js';
+import { ApprovalWebhook } from '../approvals/approval-webhook.js';
 import { ApproverRegistry } from '../approvals/approver-registry.js';
 import { PendingApprovals } from '../approvals/pending-approvals.js';
 import { CredentialBroker } from '../credentials/credential-broker.js';
-import { CredentialSourceError, knownSecretsOf, readCredentials } from '../credentials/credential-sources.js';
-import type { CredentialSecrets } from '../credentials/credential-sources.js';
+import { CredentialSourceError, knownSecretsOf, provisionedSecret, readCredential, readCredentials } from '../credentials/credential-sources.js';
+import type { CredentialSecrets, SecretSourceReader } from '../credentials/credential-sources.js';
 import { delegateCredentials } from '../credentials/delegated-credentials.js';
 import { redactingSink } from '../credentials/redacting-sink.js';
 import { SecretRedactor } from '../credentials/secret-redactor.js';
@@ -22,7 +24,9 @@ import { redactStderr } from './redacted-stderr.js';
 export interface AuditedGateway {
   readonly gateway: Gateway;
   readonly database: AuditDatabase;
-  /** Stops reloading the policies and reading approvals, once what is under way is done. */
+  /** Where approvers' decisions sent to the gateway (its HTTP API) are checked and recorded. */
+  readonly desk: ApprovalDesk;
+  /** Stops reloading the policies, reading approvals and announcing them, once what is under way is done. */
   readonly closeWatches: () => Promise<void>;
 }
 
@@ -51,9 +55,11 @@ export async function openAuditedGateway(
   try {
     const secrets = await readCredentialsOrRecord(config, database, logSecret, env);
     const delegations = delegateCredentials(servers, config.credentials, secrets, logSecret);
+    const webhookConfig = config.approvals?.webhook;
+    const webhookSecret = webhookConfig?.secret === undefined ? undefined : await readWebhookSecret(webhookConfig.secret, nodeSecretReader(env));
     const redactor = new SecretRedactor({
       logSecret,
-      knownSecrets: knownSecretsOf(secrets),
+      knownSecrets: [...knownSecretsOf(secrets), ...(webhookSecret === undefined ? [] : [{ name: WEBHOOK_SECRET_NAME, value: webhookSecret }])],
       detectors: config.redaction.patterns.map(({ name, pattern }) => ({ name, pattern: new RegExp(pattern) })),
     });
     const redactText = (text: string): string => redactor.redactText(text);
@@ -67,6 +73,20 @@ export async function openAuditedGateway(
     });
     // Calls held for approval wait only where someone can approve them.
     const pending = approvers === undefined ? undefined : new PendingApprovals();
+    const webhook =
+      pending === undefined || webhookConfig === undefined
+        ? undefined
+        : new ApprovalWebhook({
+            url: webhookConfig.url,
+            secret: webhookSecret,
+            timeoutMs: webhookConfig.timeoutMs,
+            retries: webhookConfig.retries,
+            log: config.log.origin,
+            // Each attempt is recorded in the session of the call that waits, beside its request.
+            record: (notice, attempt) => gateway.recorder.event({ session: notice.session, agent: notice.agent }, 'approval.notification', attempt),
+            stillWaiting: (id) => pending.state(id).state === 'pending',
+            report,
+          });
     const gateway = new Gateway({
       servers: delegations.servers,
       credentials,
@@ -75,7 +95,7 @@ export async function openAuditedGateway(
       sink: redactingSink(database.appender, redactor),
       onStderrLine: options.onStderrLine,
       ...(policies ? { policy: policies.gate } : {}),
-      ...(pending ? { approvals: pending } : {}),
+      ...(pending ? { approvals: { pending, announcer: webhook } } : {}),
     });
     const inbox = approvers && pending ? new ApprovalInbox(database.store, config.log.origin, approvers, pending, report) : undefined;
     try {
@@ -87,9 +107,11 @@ export async function openAuditedGateway(
       throw error;
     }
     const closeWatches = async () => {
-      await Promise.all([policies?.close(), inbox?.close()]);
+      await Promise.all([policies?.close(), inbox?.close(), webhook?.close()]);
     };
-    return { gateway, database, closeWatches };
+    // Decisions are recorded as their approvers signed them, never redacted: a changed reason would not verify.
+    const desk = new ApprovalDesk(database.store, config.log.origin, approvers ?? new ApproverRegistry({}), database.appender, pending);
+    return { gateway, database, desk, closeWatches };
   } catch (error) {
     await database.close();
     throw error;
@@ -122,4 +144,11 @@ async function readCredentialsOrRecord(config: GatewayConfig, database: AuditDat
       );
     throw new Error(`${error.message}; the gateway did not start (${recorded})`, { cause: error });
   }
+}
+
+const WEBHOOK_SECRET_NAME = 'approvals.webhook.secret';
+
+/** The approval webhook's signing secret, read as a credential is: the same sources, and errors that name it. */
+async function readWebhookSecret(source: CredentialSource, reader: SecretSourceReader): Promise<string> {
+  return provisionedSecret(await readCredential(WEBHOOK_SECRET_NAME, source, reader));
 }

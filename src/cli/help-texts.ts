@@ -279,6 +279,11 @@ own identity (approvers.NAME.identities), you decided it already, or it is no lo
 An approval is used by one call; an agent that gave up waiting gets it on a retry with identical
 arguments before it expires.
 
+agenttrail serve offers the same to approvers over HTTP, with a token from agenttrail agents add
+NAME --role approver (reviewers, --role reviewer, may read): GET /v1/approvals, GET
+/v1/approvals/ID (with the statement to sign) and POST /v1/approvals/ID/decision {decision,
+reason?, time, key, signature}, the decision signed on the approver's side with their own key.
+
 Options:
   --key FILE        Your signer key (a C2SP signer key file, mode 0600). The log's own key, which
                     records the decision, is $AGENTTRAIL_KEY, else the config's log.key.

@@ -22,17 +22,19 @@ export type ServeOptions = z.infer<typeof ServeOptionsSchema>;
 export async function runServe(options: ServeOptions, env: NodeJS.ProcessEnv): Promise<void> {
   const { config } = await loadConfigFile(options.config, env);
   const listen = { ...config.listen, host: options.host ?? config.listen.host, port: options.port ?? config.listen.port };
-  const { gateway, database, closeWatches } = await openAuditedGateway(config, new Map(Object.entries(config.servers)), options, env, {
+  const { gateway, database, desk, closeWatches } = await openAuditedGateway(config, new Map(Object.entries(config.servers)), options, env, {
     prefixNames: config.naming.prefix,
     onStderrLine: (server, line) => console.error(`[${server}] ${line}`),
   });
   const { oauth } = config.auth;
+  const principals = createPrincipalDirectory((tokenHash) => database.store.principalByTokenHash(tokenHash));
   const http = createGatewayApp({
     gateway,
     listen,
+    api: { desk, principals },
     authentication: {
       unauthenticated: config.auth.unauthenticated,
-      principals: createPrincipalDirectory((tokenHash) => database.store.principalByTokenHash(tokenHash)),
+      principals,
       oauth: oauth === undefined ? undefined : { verify: oauthTokenVerifier(oauth) },
       onRefused: ({ remote, reason, agent }) =>
         gateway.recorder.event(

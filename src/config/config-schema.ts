@@ -395,6 +395,33 @@ export const policiesConfigSchema = z
   })
   .describe('Policies that allow, deny, rate-limit or hold calls for approval. Without this section every call is forwarded.');
 
+export const approvalWebhookConfigSchema = z
+  .strictObject({
+    url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).describe('Where each new approval request is POSTed as JSON (a chat or paging integration).'),
+    secret: credentialSourceSchema
+      .optional()
+      .describe('The key of the HMAC-SHA256 signature in the X-AgentTrail-Signature header (env:NAME, file:PATH or a command). Without it deliveries are unsigned.'),
+    timeoutMs: z
+      .int('expected a positive integer')
+      .positive('expected a positive integer')
+      .max(MAX_TIMER_MS, `must be at most ${MAX_TIMER_MS}`)
+      .default(10_000)
+      .describe('How long one delivery attempt may take, in milliseconds.'),
+    retries: z
+      .int('expected a whole number from 0 to 20')
+      .min(0, 'expected a whole number from 0 to 20')
+      .max(20, 'expected a whole number from 0 to 20')
+      .default(5)
+      .describe('How often a failed delivery is tried again (after 1 s, 2 s, 4 s, ... up to a minute) while the request still waits.'),
+  })
+  .describe('A webhook told of every approval request when it is made; each delivery attempt is recorded. It never holds up a call.');
+
+export const approvalsConfigSchema = z
+  .strictObject({
+    webhook: approvalWebhookConfigSchema.optional(),
+  })
+  .describe('How people learn that a call waits for their approval.');
+
 const configShape = {
   log: logConfigSchema,
   listen: listenConfigSchema,
@@ -414,6 +441,7 @@ const configShape = {
     .record(z.string().regex(/^[a-z0-9][a-z0-9_.@-]*$/, 'invalid approver name: use lower-case letters, digits, ".", "_", "-" and "@"'), approverConfigSchema)
     .optional()
     .describe('People who decide calls held by require_approval, by name. Without approvers such calls are refused.'),
+  approvals: approvalsConfigSchema.optional(),
 };
 
 // A server name must not contain the separator, or a prefixed name would split ambiguously.
@@ -541,6 +569,7 @@ export type RedactionConfig = z.infer<typeof redactionConfigSchema>;
 export type AuthConfig = z.infer<typeof authConfigSchema>;
 export type PoliciesConfig = z.infer<typeof policiesConfigSchema>;
 export type ApproverConfig = z.infer<typeof approverConfigSchema>;
+export type ApprovalWebhookConfig = z.infer<typeof approvalWebhookConfigSchema>;
 
 /** The configuration used when there is no config file: every default, no servers. */
 export function defaultConfig(): GatewayConfig {

@@ -5,6 +5,7 @@ import {
   type Server,
   type ServerContext,
 } from '@modelcontextprotocol/server';
+import { acceptsElicitationForm } from '../approvals/client-user-approval.js';
 import type { AgentIdentity } from '../ledger/entry.js';
 import { answerableCapabilities } from './answerable-capabilities.js';
 import type { SessionIdentity } from './call-recorder.js';
@@ -44,6 +45,10 @@ export class AgentSession implements UpstreamBridge {
       whileCalling: (server, ctx, run) => this.whileCalling(server, ctx, run),
       ...(gateway.policy ? { policy: gateway.policy } : {}),
       ...(gateway.approvals ? { approvals: gateway.approvals } : {}),
+      clientUserPrompt: (ctx) =>
+        acceptsElicitationForm(this.server.getClientCapabilities())
+          ? { via: 'elicitation/create', ask: (question, signal, timeoutMs) => ctx.mcpReq.elicitInput(question, { signal, timeout: timeoutMs }) }
+          : undefined,
     });
     this.server.oninitialized = () => void this.start();
     // The agent's roots changed: upstreams that were given its roots ask for them again.

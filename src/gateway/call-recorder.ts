@@ -53,14 +53,25 @@ export interface CallRelease {
   readonly refusal?: () => Promise<unknown>;
 }
 
+/** Writes an entry about the call now (with the call's own fields) and resolves with it once it is durable. */
+export type CallEntryWriter = (entry: DecisionEntry) => Promise<Entry>;
+
 /** What a policy decided about a call, for the recorder to log and enforce. */
 export interface CallDecision {
   /** Written in the same group commit as the request (`policy.decision`, `approval.request`). */
   readonly entries: readonly DecisionEntry[];
   /** Present when the call must not go upstream: what the agent gets instead (a result, or a throw). */
   readonly refusal?: () => Promise<unknown>;
-  /** Present when the call waits before it may go upstream; rejects when the agent gives up. */
-  readonly hold?: () => Promise<CallRelease>;
+  /**
+   * Present when the call does not go upstream in this round because the agent is asked something
+   * first (a 2026-07-28 input-required result): what it gets; its retry carries the answer.
+   */
+  readonly question?: () => Promise<unknown>;
+  /**
+   * Present when the call waits before it may go upstream; rejects when the agent gives up.
+   * What happens while it waits (an answer to a question) is written with `write`.
+   */
+  readonly hold?: (write: CallEntryWriter) => Promise<CallRelease>;
 }
 
 /**
@@ -94,7 +105,8 @@ export class CallRecorder {
     const argsHash = canonicalHash(call.args ?? {});
     const time = this.now().toISOString();
     const decided = (entry: DecisionEntry, at: string) => this.appendOr('call refused:', { v: 1, time: at, kind: entry.kind, ...common, argsHash, payload: entry.payload });
-    const goesUpstream = decision?.refusal === undefined && decision?.hold === undefined;
+    const write: CallEntryWriter = (entry) => decided(entry, this.now().toISOString());
+    const goesUpstream = decision?.refusal === undefined && decision?.question === undefined && decision?.hold === undefined;
     // Credentials are obtained only for a call that goes upstream now; a held one gets them once released.
     const upstream = goesUpstream ? await this.credentialsFor(who, call) : undefined;
     // One group commit holds the request, the policy's decision and the credentials it will carry upstream (or why one could not go).
@@ -117,14 +129,14 @@ export class CallRecorder {
     let headers = upstream?.delegation.headers ?? {};
     try {
       if (decision?.hold !== undefined) {
-        const release = await decision.hold();
+        const release = await decision.hold(write);
         const released = release.refusal === undefined ? await this.credentialsFor(who, call) : undefined;
         const at = this.now().toISOString();
         await Promise.all([...release.entries.map((entry) => decided(entry, at)), ...(released ? this.credentialEntries(released, common, at) : [])]);
         refusal = release.refusal ?? refusalOf(call, released?.refusal);
         headers = released?.delegation.headers ?? {};
       }
-      const result = (await (refusal ?? (() => run(headers)))()) as T;
+      const result = (await (refusal ?? decision?.question ?? (() => run(headers)))()) as T;
       if (refusal !== undefined) outcome = 'refused';
       else if (isToolErrorResult(result)) outcome = 'error';
       payload = { result };
@@ -157,7 +169,7 @@ export class CallRecorder {
   }
 
   /** A credential.delegated entry per credential the call carries, and a credential.failed one for a credential it could not. */
-  private credentialEntries(upstream: { delegation: CallDelegation; refusal?: Error }, common: Omit<EntryDraft, 'v' | 'time' | 'kind'>, time: string): Promise<void>[] {
+  private credentialEntries(upstream: { delegation: CallDelegation; refusal?: Error }, common: Omit<EntryDraft, 'v' | 'time' | 'kind'>, time: string): Promise<Entry>[] {
     const { delegation, refusal } = upstream;
     return [
       ...delegation.credentials.map((credential) => this.appendOr('call refused:', { v: 1, time, kind: 'credential.delegated', ...common, payload: { credential } })),
@@ -173,9 +185,9 @@ export class CallRecorder {
   }
 
   /** Fail-closed: what the log cannot hold, the agent does not get. */
-  private async appendOr(consequence: string, draft: EntryDraft): Promise<void> {
+  private async appendOr(consequence: string, draft: EntryDraft): Promise<Entry> {
     try {
-      await this.sink.append(draft);
+      return await this.sink.append(draft);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       throw new ProtocolError(ProtocolErrorCode.InternalError, `${consequence} the audit log cannot be written (${reason})`);

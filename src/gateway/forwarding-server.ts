@@ -17,11 +17,11 @@ import type { Asker, LentUpstreams } from './exclusive-upstreams.js';
 import type { InputRounds } from './input-rounds.js';
 import { encodeListCursor, decodeListCursor } from './list-cursor.js';
 import type { QualifiedNames } from './qualified-names.js';
-import type { PendingApprovals } from '../approvals/pending-approvals.js';
 import type { PolicyGate } from '../policy/policy-gate.js';
 import type { CallRecorder, RecordedCall, SessionIdentity } from './call-recorder.js';
+import type { ApprovalChannels, ClientUserPrompt } from './held-for-approval.js';
 import { decideCall, type PolicedCall } from './policed-call.js';
-import { roundStateOf, type RoundStates, type RoundTarget } from './round-states.js';
+import { roundStateOf, type RoundState, type RoundStates, type RoundTarget } from './round-states.js';
 import { withUnknownToolNamed } from './unknown-tool.js';
 import type { UpstreamConnection, UpstreamRequestOptions } from './upstream-connection.js';
 import type { UpstreamSet } from './upstream-set.js';
@@ -42,7 +42,9 @@ export interface ForwardingContext {
   /** Decides each tools/call and resources/read before it is recorded; none: every call goes upstream. */
   policy?: PolicyGate;
   /** Where calls held for approval wait; none: such calls are refused. */
-  approvals?: PendingApprovals;
+  approvals?: ApprovalChannels;
+  /** How the user at the agent's client can be asked to approve a held call; none: they cannot be. */
+  clientUserPrompt?(ctx: ServerContext, where: RoundTarget): ClientUserPrompt | undefined;
 }
 
 export interface InteractiveCalls {
@@ -183,6 +185,7 @@ class Forwarder {
       progress: (progress: number, total: number, message: string) => {
         if (progressToken !== undefined) notifyQuietly(ctx, progressNotification({ progress, total, message }, progressToken));
       },
+      user: this.context.clientUserPrompt?.(ctx, { server: asked.server, target: asked.target }),
     };
     return { ...call, decide: () => decideCall(policy, this.context.approvals, this.context.identityFor(ctx), upstreams, asked, waiting) };
   }
@@ -214,8 +217,9 @@ class Forwarder {
     params: Record<string, unknown>,
   ): Promise<Result> {
     const { server, target } = where;
-    const { inputResponses } = ctx.mcpReq;
-    const echoed = ctx.mcpReq.requestState<unknown>();
+    const echoed = ctx.mcpReq.requestState<RoundState>();
+    // Answers to the gateway's own approval question are not the upstream's to read.
+    const inputResponses = echoed?.via === 'approval' ? undefined : ctx.mcpReq.inputResponses;
     const answers = {
       ...(inputResponses ? { inputResponses } : {}),
       ...(echoed === undefined ? {} : { requestState: echoed }),

@@ -13,13 +13,15 @@ import {
 import type { ServerConfig } from '../config/config-schema.js';
 import { canonicalHash } from '../ledger/canonical-json.js';
 import type { AgentIdentity } from '../ledger/entry.js';
-import type { PendingApprovals } from '../approvals/pending-approvals.js';
+import { acceptsElicitationForm } from '../approvals/client-user-approval.js';
 import type { PolicyGate } from '../policy/policy-gate.js';
 import { AGENTTRAIL_VERSION } from '../version.js';
 import { AgentSession, accessTokenOf } from './agent-session.js';
+import { approvalRoundPrompt } from './approval-rounds.js';
 import { answerableCapabilities } from './answerable-capabilities.js';
 import type { CallCredentials } from './call-credentials.js';
 import { CallRecorder, type EntrySink } from './call-recorder.js';
+import type { ApprovalChannels } from './held-for-approval.js';
 import { ExclusiveUpstreams } from './exclusive-upstreams.js';
 import { createForwardingServer } from './forwarding-server.js';
 import { InputRounds } from './input-rounds.js';
@@ -40,7 +42,7 @@ export interface GatewayOptions {
   /** Decides each tool call and resource read (see src/policy); none: every call goes upstream. */
   policy?: PolicyGate;
   /** Where calls held for approval wait for their approvers (see src/approvals); none: they are refused. */
-  approvals?: PendingApprovals;
+  approvals?: ApprovalChannels;
   /**
    * Where an upstream's diagnostics go (the operator's terminal), never into the agent's stream: its
    * stderr, and lines on its stdout that are no messages, marked `(on stdout)`.
@@ -57,7 +59,7 @@ export class Gateway {
   readonly names: QualifiedNames;
   readonly recorder: CallRecorder;
   readonly policy: PolicyGate | undefined;
-  readonly approvals: PendingApprovals | undefined;
+  readonly approvals: ApprovalChannels | undefined;
   /** Called with list_changed and resource updates from the upstreams that serve stateless requests. */
   onStatelessNotification: (notification: Notification) => void = () => undefined;
   readonly #sessions = new Set<AgentSession>();
@@ -113,6 +115,7 @@ export class Gateway {
       upstreamEnvelope: upstreamEnvelopeOf,
       ...(this.policy ? { policy: this.policy } : {}),
       ...(this.approvals ? { approvals: this.approvals } : {}),
+      clientUserPrompt: (ctx, where) => (acceptsElicitationForm(answerableCapabilitiesOf(ctx)) ? approvalRoundPrompt(this.#roundStates, ctx, where) : undefined),
       interactive: {
         states: this.#roundStates,
         rounds: this.#inputRounds,

@@ -11,6 +11,8 @@ const RoundStateSchema = z.discriminatedUnion('via', [
   z.strictObject({ via: z.literal('bridge'), server: z.string(), target: z.string(), call: z.string(), question: z.string() }),
   // A 2026-07-28 upstream's own requestState, handed back to it verbatim on the retry.
   z.strictObject({ via: z.literal('upstream'), server: z.string(), target: z.string(), state: z.string() }),
+  // The gateway asked the user at the agent's client to approve the call held by approval request `request`.
+  z.strictObject({ via: z.literal('approval'), server: z.string(), target: z.string(), request: z.string() }),
 ]);
 export type RoundState = z.infer<typeof RoundStateSchema>;
 
@@ -21,6 +23,8 @@ export type RoundTarget = Pick<RoundState, 'server' | 'target'>;
 export const BRIDGED_ROUND_SECONDS = 600;
 // An upstream's own state has its own expiry; the gateway's seal only has to outlive a person's answer.
 const UPSTREAM_ROUND_SECONDS = 24 * 60 * 60;
+// An approval request expires by itself; the seal must outlive the longest wait a rule allows (24 days).
+const APPROVAL_ROUND_SECONDS = 25 * 24 * 60 * 60;
 
 /**
  * Seals and opens round states with one HMAC key per gateway process (a restart ends open rounds: the
@@ -37,6 +41,7 @@ export class RoundStates {
     this.#codecs = {
       bridge: createRequestStateCodec<RoundState>({ key, bind, ttlSeconds: BRIDGED_ROUND_SECONDS }),
       upstream: createRequestStateCodec<RoundState>({ key, bind, ttlSeconds: UPSTREAM_ROUND_SECONDS }),
+      approval: createRequestStateCodec<RoundState>({ key, bind, ttlSeconds: APPROVAL_ROUND_SECONDS }),
     };
   }
 
@@ -51,7 +56,8 @@ export class RoundStates {
 
 /**
  * The round state a retry carries, if any, provided it was sealed for this very upstream call;
- * a state sealed for another one is refused before anything reaches an upstream.
+ * a state sealed for another one is refused before anything reaches an upstream. A state the
+ * gateway sealed to ask for an approval is no round of the upstream's: for those it is none.
  */
 export function roundStateOf<Via extends RoundState['via']>(
   ctx: ServerContext,
@@ -66,6 +72,7 @@ export function roundStateOf<Via extends RoundState['via']>(
       `this requestState belongs to '${state.target}' of upstream '${state.server}', not to '${target}' of upstream '${server}': send the request again without requestState`,
     );
   }
+  if (state.via === 'approval' && via !== 'approval') return undefined;
   if (state.via !== via) {
     // The upstream now speaks another revision than when it asked (it was restarted or reconfigured).
     throw new ProtocolError(ProtocolErrorCode.InvalidParams, `upstream '${server}' can no longer continue this round: send the request again without requestState`);

@@ -3,6 +3,8 @@ import type { ListenConfig } from '../config/config-schema.js';
 import type { Gateway } from '../gateway/gateway.js';
 import { agentAuthentication } from './agent-authentication.js';
 import type { AgentAuthenticationOptions, AuthenticatedEnv } from './agent-authentication.js';
+import { approvalsApi } from './approvals-api.js';
+import type { ApprovalsApiOptions } from './approvals-api.js';
 import { McpEndpoint } from './mcp-endpoint.js';
 import { hostAndOriginGuard, requestBodyLimit } from './request-guards.js';
 import { jsonRpcErrorResponse } from './json-rpc-error-response.js';
@@ -14,6 +16,8 @@ export interface GatewayAppOptions {
   authentication: Omit<AgentAuthenticationOptions, 'remoteAddressOf' | 'resourceMetadataPath'>;
   /** What the protected resource metadata tells clients: the token audience and the authorization server. */
   resource: { audience?: string | undefined; authorizationServer?: string | undefined };
+  /** The reviewer and approver API at /v1 (see approvals-api.ts); absent: no /v1 routes. */
+  api?: Pick<ApprovalsApiOptions, 'desk' | 'principals'> | undefined;
   /** The agent's address, where the runtime adapter knows it. */
   remoteAddressOf(c: Context): string | undefined;
 }
@@ -39,6 +43,17 @@ export function createGatewayApp(options: GatewayAppOptions): { app: Hono<Authen
       resource_name: 'AgentTrail MCP gateway',
     }),
   );
+  if (options.api !== undefined) {
+    app.route(
+      '/v1',
+      approvalsApi({
+        ...options.api,
+        record: (who, kind, payload) => options.gateway.recorder.event(who, kind, payload),
+        maxBodyBytes: options.listen.maxBodyBytes,
+        remoteAddressOf: options.remoteAddressOf,
+      }),
+    );
+  }
   app.use(path, agentAuthentication({ ...options.authentication, resourceMetadataPath, remoteAddressOf: options.remoteAddressOf }));
   app.use(path, requestBodyLimit(options.listen.maxBodyBytes));
   app.all(path, (c) => endpoint.handle(c.req.raw, c.get('caller'), c.get('accessToken')));

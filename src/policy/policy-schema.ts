@@ -40,6 +40,13 @@ export const approvalSchema = z
     timeout: durationSchema(MAX_TIMER_MS, '24d')
       .default('15m')
       .describe('How long the call waits for the decision before it is refused, e.g. 15m. Default 15m.'),
+    clientUser: z
+      .boolean('expected true or false')
+      .default(false)
+      .describe(
+        "true: the person at the agent's client is asked too (MCP elicitation, when the client supports it) and may approve or deny the call " +
+          "in the approvers' place. A weaker approval than an approver's signed one (the agent's own side answers it), recorded as client-user. Default false.",
+      ),
   })
   .describe('Who must approve a call held by require_approval.');
 

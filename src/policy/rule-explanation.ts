@@ -41,9 +41,10 @@ export function explainRule(compiled: CompiledRule): string {
     case 'deny':
       return `Deny ${subject}. The agent is told: "${rule.reason ?? ''}"`;
     case 'require_approval': {
-      const { count, approvers, timeout } = rule.approval!;
+      const { count, approvers, timeout, clientUser } = rule.approval!;
       const who = count === 1 ? 'an approver' : `${count} different approvers`;
-      return `Hold ${subject} until ${who} from ${approvers.join(', ')} approve${count === 1 ? 's' : ''}; refuse after ${durationInWords(timeout)} without a decision.`;
+      const orUser = clientUser ? " (or the user at the agent's client, asked through elicitation)" : '';
+      return `Hold ${subject} until ${who} from ${approvers.join(', ')}${orUser} approve${count === 1 ? 's' : ''}; refuse after ${durationInWords(timeout)} without a decision.`;
     }
     case 'limit': {
       const { calls, per, by } = rule.limit!;

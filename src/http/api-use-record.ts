@@ -1,0 +1,56 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import { matchedRoutes } from 'hono/route';
+import type { SessionIdentity } from '../gateway/call-recorder.js';
+import type { ApiEnv } from './api-principals.js';
+
+/** Writes one ledger entry (CallRecorder.event); rejects when the log cannot be written. */
+export type EventRecorder = (who: SessionIdentity, kind: string, payload: unknown) => Promise<void>;
+
+/** All uses of the API are one session of the log, whoever made them. */
+export const API_SESSION = 'api';
+
+/**
+ * Records every use of the API as an `api.request` entry, refusals included: who (principal and
+ * role, or nobody), which route, the status it got and why. A use that cannot be recorded is not
+ * served (503, fail-closed); a decision it made is in the log already, and says so itself.
+ */
+export function recordApiUses(record: EventRecorder, remoteAddressOf: (c: Context) => string | undefined): MiddlewareHandler<ApiEnv> {
+  return async (c, next) => {
+    await next();
+    const principal = c.get('principal');
+    const remote = remoteAddressOf(c);
+    const { status } = c.res;
+    const problem = c.get('problem');
+    const approval = c.get('approval');
+    try {
+      await record(
+        {
+          session: API_SESSION,
+          agent: { transport: 'http', ...(remote === undefined ? {} : { remote }), ...(principal === undefined ? {} : { id: principal.name, auth: 'token' as const }) },
+        },
+        'api.request',
+        {
+          method: c.req.method,
+          route: routeOf(c),
+          path: c.req.path,
+          status,
+          outcome: status < 400 ? 'ok' : status < 500 ? 'refused' : 'error',
+          ...(principal === undefined ? {} : { principal: principal.name, role: principal.role }),
+          ...(problem === undefined ? {} : { reason: problem }),
+          ...(approval === undefined ? {} : { request: approval }),
+        },
+      );
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      c.res = undefined;
+      c.res = c.json({ error: `the audit log cannot be written (${reason}), so this request was not served` }, 503);
+    }
+  };
+}
+
+/** The route the request matched, also when a middleware refused it before the route's handler ran. */
+function routeOf(c: Context): string {
+  const routes = matchedRoutes(c);
+  // Middleware and the catch-all answer ALL methods; a route answers its own.
+  return (routes.filter((route) => route.method !== 'ALL').at(-1) ?? routes.at(-1))?.path ?? c.req.path;
+}
