@@ -15,15 +15,19 @@ export function keyedFingerprint(folder: string, value: string): string {
 
 /**
  * Everything of the gateway a person could read, as one text: every file in its folder (the
- * database and its WAL among them), an evidence bundle of its whole log, and what it printed.
- * The log must verify first.
+ * database and its WAL among them), its whole log exported in every file format (an evidence
+ * bundle, JSON Lines, OCSF events), and what it printed. The log must verify first.
  */
 export async function everythingRecorded(gateway: RunningGateway): Promise<string> {
   const bundle = join(gateway.folder, 'evidence.jsonl');
-  const exported = await runAgenttrail(['export', '--db', gateway.db, '--format', 'bundle', '--out', bundle]);
-  expect(exported.code, exported.stderr).toBe(0);
+  const exports = [
+    await runAgenttrail(['export', '--db', gateway.db, '--format', 'bundle', '--out', bundle]),
+    await runAgenttrail(['export', '--db', gateway.db, '--format', 'jsonl']),
+    await runAgenttrail(['export', '--db', gateway.db, '--format', 'ocsf']),
+  ];
+  for (const exported of exports) expect(exported.code, exported.stderr).toBe(0);
   const verified = await runAgenttrail(['verify', '--db', gateway.db]);
   expect(verified.code, verified.stderr).toBe(0);
   const files = readdirSync(gateway.folder).map((name) => readFileSync(join(gateway.folder, name)).toString('latin1'));
-  return [...files, gateway.output().stdout, gateway.output().stderr, exported.stdout, exported.stderr].join('\n');
+  return [...files, gateway.output().stdout, gateway.output().stderr, ...exports.flatMap((exported) => [exported.stdout, exported.stderr])].join('\n');
 }
