@@ -8,6 +8,8 @@ Usage:
   agenttrail verify --bundle FILE --key VERIFIER_KEY... [--json]
   agenttrail sessions [--db URL] [--log ORIGIN] [--agent A] [--tool T] [--since ISO] [--until ISO] [--outcome O] [--json]
   agenttrail show  SESSION [--db URL] [--log ORIGIN] [--json]
+  agenttrail replay SESSION --serve [--port N] [--db URL] [--log ORIGIN]
+  agenttrail replay SESSION --rerun [--config FILE] [--allow-side-effects] [--db URL] [--key FILE] [--log ORIGIN] [--json]
   agenttrail search TEXT... [--db URL] [--log ORIGIN] [--limit N] [--json]
   agenttrail export --format bundle|jsonl|ocsf|otlp [--db URL] [--log ORIGIN] [--session ID] [--out FILE]
                    [--key VERIFIER_KEY]... [--endpoint URL] [--header 'NAME: VALUE']...
@@ -29,6 +31,8 @@ Commands:
   sessions  List the recorded sessions: agent, start, duration, calls, denials, approvals, errors.
   show    A session's timeline: each call with its arguments, result, decision, approvals,
           credentials and duration.
+  replay  Play a session back to an agent as an MCP server that answers with the recorded
+          results, or run its recorded tool calls again through the gateway and compare.
   search  Find entries whose recorded payloads hold some words (full-text).
   export  Write a session's (or the whole log's) entries: an evidence bundle with inclusion
           proofs and the signed checkpoint that an auditor can check offline, JSON Lines, OCSF
@@ -411,4 +415,51 @@ ${KEY_OPTION}
   -h, --help        Show this help.
 
 Exit codes: 0 done (also when nothing was old enough), 2 usage, config or I/O error.
+`;
+
+export const REPLAY_HELP = `Usage: agenttrail replay SESSION --serve [--port N] [--db URL] [--log ORIGIN]
+       agenttrail replay SESSION --rerun [--config FILE] [--allow-side-effects] [--db URL] [--key FILE]
+                                 [--log ORIGIN] [--json]
+
+--serve  An MCP server that answers with what the session recorded, so that an agent can be run
+         again against exactly what it saw: on stdin and stdout (put the command where the agent
+         starts its server), or with --port over Streamable HTTP at http://127.0.0.1:N/mcp
+         (loopback only). Both MCP 2025-11-25 and 2026-07-28 clients are served. It offers the
+         tools the session's tools/list results showed the agent, by the names it saw and with
+         their input schemas (a tool it called without a recorded listing takes any arguments),
+         and answers each tools/call with the recorded result or error of the call with the same
+         tool and the same arguments (compared by the SHA-256 of their canonical JSON, which the
+         log took before redacting them). A call made several times gets the recorded answers in
+         the order they were recorded, each once. A call the session does not hold fails with an
+         error (InvalidParams) that names the nearest recorded call: the same tool with the fewest
+         differing arguments, else the tool with the closest name. Results are replayed as
+         recorded: secrets the log redacted stay redaction markers. Nothing is written to the log.
+
+--rerun  Runs the session's tool calls again, in order, against the live upstreams, through a
+         gateway built from the config file as agenttrail serve builds one: its policies decide,
+         its credentials go upstream, and its log records the rerun as a new session (between
+         replay.started and replay.finished entries naming SESSION). The calls are made by you,
+         the OS user, as agent agenttrail-replay, not as the recorded agent: policies decide for
+         that identity. Tools whose server does not mark them read-only (readOnlyHint in its
+         tools/list now) are skipped unless --allow-side-effects is given; so are calls of servers
+         no longer configured and calls whose arguments were recorded with secrets redacted. Each
+         call's outcome, as the log holds it, is compared with the recorded one (content,
+         structured content, tool error, or JSON-RPC error): same, DIFFERENT (with a line diff),
+         REFUSED (by policy or the gateway, where the recorded call was not), or skipped.
+
+Options:
+  --serve           Serve the recorded results (see above).
+  --port N          (serve) Serve over HTTP on 127.0.0.1:N (0 picks a free port) instead of stdio.
+  --rerun           Run the calls again (see above).
+  --config FILE     (rerun) The gateway's config file. Default: agenttrail.yaml.
+  --allow-side-effects  (rerun) Also run the tools not marked read-only.
+  --key FILE        (rerun) The gateway's signing key. Default: $AGENTTRAIL_KEY, then the config's log.key.
+  --db URL          The audit database. Default: $AGENTTRAIL_DB, then (rerun) the config's log.db,
+                    then file:agenttrail.db.
+  --log ORIGIN      The log that holds SESSION. Default: the only log, or the only one that has it.
+  --json            (rerun) Print one JSON document: {log, session, rerun, counts, calls: [...]}.
+  -h, --help        Show this help.
+
+Exit codes: 0 served, or (rerun) every call that ran gave what was recorded; 1 (rerun) some call
+differs or was refused; 2 usage, config or I/O error (an unknown session).
 `;

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { AGENTTRAIL_VERSION } from '../version.js';
-import { AGENTS_HELP, APPROVALS_HELP, CREDENTIALS_HELP, EXPORT_HELP, KEYS_HELP, MAIN_HELP, POLICY_HELP, PRUNE_HELP, SEARCH_HELP, SERVE_HELP, SESSIONS_HELP, SHOW_HELP, VERIFY_HELP, WRAP_HELP } from './help-texts.js';
+import { AGENTS_HELP, APPROVALS_HELP, CREDENTIALS_HELP, EXPORT_HELP, KEYS_HELP, MAIN_HELP, POLICY_HELP, PRUNE_HELP, REPLAY_HELP, SEARCH_HELP, SERVE_HELP, SESSIONS_HELP, SHOW_HELP, VERIFY_HELP, WRAP_HELP } from './help-texts.js';
 import { AgentsOptionsSchema, runAgents } from './agents-command.js';
 import { ApprovalsOptionsSchema, runApprovals } from './approvals-command.js';
 import { CredentialsOptionsSchema, runCredentials } from './credentials-command.js';
@@ -9,6 +9,7 @@ import { ExportOptionsSchema, runExport } from './export-command.js';
 import { KeysOptionsSchema, runKeys } from './keys-command.js';
 import { PolicyOptionsSchema, runPolicy } from './policy-command.js';
 import { PruneOptionsSchema, runPrune } from './prune-command.js';
+import { ReplayOptionsSchema, runReplay } from './replay-command.js';
 import { runSearch, SearchOptionsSchema } from './search-command.js';
 import { runServe, ServeOptionsSchema } from './serve-command.js';
 import { runSessions, SessionsOptionsSchema } from './sessions-command.js';
@@ -132,6 +133,24 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
         await runShow(session, validate(ShowOptionsSchema, parsed.values), env);
         return EXIT_OK;
       }
+      case 'replay': {
+        const parsed = parseCommandLine(rest, {
+          serve: BOOLEAN,
+          rerun: BOOLEAN,
+          db: STRING,
+          log: STRING,
+          port: STRING,
+          config: STRING,
+          key: STRING,
+          'allow-side-effects': BOOLEAN,
+          json: BOOLEAN,
+        });
+        if (parsed.help) return printHelp(REPLAY_HELP);
+        const [session, extra] = parsed.positionals;
+        if (session === undefined) throw new UsageError('replay needs the SESSION to replay (agenttrail sessions lists them)');
+        if (extra !== undefined) throw new UsageError(`replay takes one SESSION, got also '${extra}'`);
+        return (await runReplay(session, validate(ReplayOptionsSchema, parsed.values), env)) ? EXIT_OK : EXIT_VERIFICATION_FAILED;
+      }
       case 'search': {
         const parsed = parseCommandLine(rest, { db: STRING, log: STRING, limit: STRING, json: BOOLEAN });
         if (parsed.help) return printHelp(SEARCH_HELP);
@@ -147,7 +166,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       }
       default:
         throw new UsageError(
-          `unknown command '${command}' (commands: serve, wrap, verify, sessions, show, search, export, prune, keys, agents, credentials, policy, approvals; see agenttrail --help)`,
+          `unknown command '${command}' (commands: serve, wrap, verify, sessions, show, replay, search, export, prune, keys, agents, credentials, policy, approvals; see agenttrail --help)`,
         );
     }
   } catch (error) {
