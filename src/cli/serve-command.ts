@@ -5,8 +5,10 @@ import { z } from 'zod';
 import { loadConfigFile } from '../config/load-config-file.js';
 import { oauthTokenVerifier } from '../auth/oauth-access-token.js';
 import { createPrincipalDirectory } from '../auth/principal-directory.js';
+import { provisionedSecret, readCredential } from '../credentials/credential-sources.js';
 import { createGatewayApp } from '../http/gateway-app.js';
 import { openAuditedGateway } from './audited-gateway.js';
+import { nodeSecretReader } from './node-secret-reader.js';
 import { onShutdownSignal } from './shutdown.js';
 
 export const ServeOptionsSchema = z.strictObject({
@@ -22,17 +24,21 @@ export type ServeOptions = z.infer<typeof ServeOptionsSchema>;
 export async function runServe(options: ServeOptions, env: NodeJS.ProcessEnv): Promise<void> {
   const { config } = await loadConfigFile(options.config, env);
   const listen = { ...config.listen, host: options.host ?? config.listen.host, port: options.port ?? config.listen.port };
+  const github = config.ingest?.github;
+  const githubSecret = github === undefined ? undefined : provisionedSecret(await readCredential('ingest.github.secret', github.secret, nodeSecretReader(env)));
   const { gateway, database, closeWatches } = await openAuditedGateway(config, new Map(Object.entries(config.servers)), options, env, {
     prefixNames: config.naming.prefix,
     onStderrLine: (server, line) => console.error(`[${server}] ${line}`),
   });
   const { oauth } = config.auth;
+  const principals = createPrincipalDirectory((tokenHash) => database.store.principalByTokenHash(tokenHash));
   const http = createGatewayApp({
     gateway,
     listen,
+    events: { principals, githubSecret },
     authentication: {
       unauthenticated: config.auth.unauthenticated,
-      principals: createPrincipalDirectory((tokenHash) => database.store.principalByTokenHash(tokenHash)),
+      principals,
       oauth: oauth === undefined ? undefined : { verify: oauthTokenVerifier(oauth) },
       onRefused: ({ remote, reason, agent }) =>
         gateway.recorder.event(

@@ -395,6 +395,19 @@ export const policiesConfigSchema = z
   })
   .describe('Policies that allow, deny, rate-limit or hold calls for approval. Without this section every call is forwarded.');
 
+export const ingestConfigSchema = z
+  .strictObject({
+    github: z
+      .strictObject({
+        secret: secretSourceSchema.describe(
+          "The webhook's secret as set in GitHub (env:NAME, file:PATH or a command): X-Hub-Signature-256 must be the HMAC-SHA256 of the body under it.",
+        ),
+      })
+      .optional()
+      .describe('GitHub webhooks, received at POST /v1/events/github and accepted only with a valid X-Hub-Signature-256.'),
+  })
+  .describe('Events that other systems append to the log: POST /v1/events with an ingest token (agenttrail agents add NAME --role ingest), agenttrail ingest, and webhooks.');
+
 const configShape = {
   log: logConfigSchema,
   listen: listenConfigSchema,
@@ -414,6 +427,7 @@ const configShape = {
     .record(z.string().regex(/^[a-z0-9][a-z0-9_.@-]*$/, 'invalid approver name: use lower-case letters, digits, ".", "_", "-" and "@"'), approverConfigSchema)
     .optional()
     .describe('People who decide calls held by require_approval, by name. Without approvers such calls are refused.'),
+  ingest: ingestConfigSchema.optional(),
 };
 
 // A server name must not contain the separator, or a prefixed name would split ambiguously.
@@ -541,6 +555,7 @@ export type RedactionConfig = z.infer<typeof redactionConfigSchema>;
 export type AuthConfig = z.infer<typeof authConfigSchema>;
 export type PoliciesConfig = z.infer<typeof policiesConfigSchema>;
 export type ApproverConfig = z.infer<typeof approverConfigSchema>;
+export type IngestConfig = z.infer<typeof ingestConfigSchema>;
 
 /** The configuration used when there is no config file: every default, no servers. */
 export function defaultConfig(): GatewayConfig {

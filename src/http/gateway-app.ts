@@ -3,6 +3,8 @@ import type { ListenConfig } from '../config/config-schema.js';
 import type { Gateway } from '../gateway/gateway.js';
 import { agentAuthentication } from './agent-authentication.js';
 import type { AgentAuthenticationOptions, AuthenticatedEnv } from './agent-authentication.js';
+import { eventsApi } from './events-api.js';
+import type { EventsApiOptions } from './events-api.js';
 import { McpEndpoint } from './mcp-endpoint.js';
 import { hostAndOriginGuard, requestBodyLimit } from './request-guards.js';
 import { jsonRpcErrorResponse } from './json-rpc-error-response.js';
@@ -14,6 +16,8 @@ export interface GatewayAppOptions {
   authentication: Omit<AgentAuthenticationOptions, 'remoteAddressOf' | 'resourceMetadataPath'>;
   /** What the protected resource metadata tells clients: the token audience and the authorization server. */
   resource: { audience?: string | undefined; authorizationServer?: string | undefined };
+  /** The ingest endpoint at /v1/events (see events-api.ts); absent: no such route. */
+  events?: Pick<EventsApiOptions, 'principals' | 'githubSecret'> | undefined;
   /** The agent's address, where the runtime adapter knows it. */
   remoteAddressOf(c: Context): string | undefined;
 }
@@ -39,6 +43,10 @@ export function createGatewayApp(options: GatewayAppOptions): { app: Hono<Authen
       resource_name: 'AgentTrail MCP gateway',
     }),
   );
+  if (options.events !== undefined) {
+    const record: EventsApiOptions['record'] = (who, kind, payload) => options.gateway.recorder.event(who, kind, payload);
+    app.route('/v1/events', eventsApi({ ...options.events, record, maxBodyBytes: options.listen.maxBodyBytes, remoteAddressOf: options.remoteAddressOf }));
+  }
   app.use(path, agentAuthentication({ ...options.authentication, resourceMetadataPath, remoteAddressOf: options.remoteAddressOf }));
   app.use(path, requestBodyLimit(options.listen.maxBodyBytes));
   app.all(path, (c) => endpoint.handle(c.req.raw, c.get('caller'), c.get('accessToken')));

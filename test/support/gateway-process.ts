@@ -44,6 +44,8 @@ export interface GatewayConfigOverrides {
   policies?: Record<string, unknown>;
   /** The config's approvers section. */
   approvers?: Record<string, unknown>;
+  /** The config's ingest section (webhook secrets). */
+  ingest?: Record<string, unknown>;
   /** Added to the gateway's environment. */
   env?: Record<string, string>;
   /**
@@ -66,6 +68,7 @@ export async function startGateway(servers: Record<string, UpstreamConfig>, over
     ...(overrides.redaction ? { redaction: overrides.redaction } : {}),
     ...(overrides.policies ? { policies: overrides.policies } : {}),
     ...(overrides.approvers ? { approvers: overrides.approvers } : {}),
+    ...(overrides.ingest ? { ingest: overrides.ingest } : {}),
     servers,
   };
   const configFile = join(folder, 'agenttrail.yaml');
