@@ -224,6 +224,12 @@ describe('agenttrail ingest', () => {
     expect(after[0]).toMatchObject({ kind: 'external.refused', session: 'ingest', payload: { file, lines: [{ line: 2 }, { line: 3 }, { line: 4 }] } });
   });
 
+  it('--help tells the event format, the options and the HTTP routes', async () => {
+    const help = await runAgenttrail(['ingest', '--help']);
+    expect(help.code).toBe(0);
+    for (const text of ['--source', '--config', '--db', '--key', '--json', 'POST /v1/events', 'X-Hub-Signature-256', '--role ingest', 'events:SOURCE']) expect(help.stdout).toContain(text);
+  });
+
   it('the log with everything ingested still verifies', async () => {
     const verify = await runAgenttrail(['verify', '--db', gateway.db]);
     expect(verify.code, verify.stdout + verify.stderr).toBe(0);

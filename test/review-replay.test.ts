@@ -154,6 +154,10 @@ describe('agenttrail replay --serve', () => {
       expect(result.code, result.stderr).toBe(2);
       expect(result.stderr).toMatch(message);
     }
+    const help = await runAgenttrail(['replay', '--help']);
+    expect(help.code).toBe(0);
+    for (const option of ['--serve', '--port', '--rerun', '--config', '--allow-side-effects', '--key', '--db', '--log', '--json', 'redaction markers']) expect(help.stdout).toContain(option);
+    expect((await runAgenttrail(['--help'])).stdout).toContain('agenttrail replay SESSION --serve');
   });
 });
 
