@@ -194,7 +194,7 @@ describe('agenttrail agents', () => {
 
   it('refuses bad input with exit code 2 and a reason naming the problem, and records nothing', async () => {
     await issued('add', 'bot');
-    expect(await refused('add', 'x', '--role', 'root')).toBe('agenttrail: --role: unknown role "root" (roles: agent, reviewer, approver, admin)');
+    expect(await refused('add', 'x', '--role', 'root')).toBe('agenttrail: --role: unknown role "root" (roles: agent, reviewer, approver, admin, ingest)');
     expect(await refused('add', 'Bot')).toMatch(/^agenttrail: invalid name "Bot": a name is 1 to 64 lower-case letters/);
     expect(await refused('add', '_bot')).toMatch(/^agenttrail: invalid name "_bot"/);
     expect(await refused('add', 'bot one')).toMatch(/^agenttrail: invalid name "bot one"/);

@@ -77,6 +77,7 @@ describe('openStore', () => {
       [5, 'credentials'],
       [6, 'review: sessions in order, search'],
       [7, 'retention: pruned entries keep their leaf hash'],
+      [8, 'principals: the ingest role'],
     ]);
     expect(await third.entries('log-a')).toHaveLength(1);
   });

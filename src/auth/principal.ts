@@ -4,8 +4,8 @@ import { z } from 'zod';
  * What a principal may do (see role-permissions.ts). Each role has a token of its own, so that an
  * agent's token, which travels with the agent's tool traffic, can never approve or read the log.
  */
-export const PrincipalRoleSchema = z.enum(['agent', 'reviewer', 'approver', 'admin'], {
-  error: (issue) => `unknown role ${JSON.stringify(issue.input)} (roles: agent, reviewer, approver, admin)`,
+export const PrincipalRoleSchema = z.enum(['agent', 'reviewer', 'approver', 'admin', 'ingest'], {
+  error: (issue) => `unknown role ${JSON.stringify(issue.input)} (roles: agent, reviewer, approver, admin, ingest)`,
 });
 export type PrincipalRole = z.infer<typeof PrincipalRoleSchema>;
 

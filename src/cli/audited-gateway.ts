@@ -26,6 +26,8 @@ export interface AuditedGateway {
   readonly database: AuditDatabase;
   /** Where approvers' decisions sent to the gateway (its HTTP API) are checked and recorded. */
   readonly desk: ApprovalDesk;
+  /** The secret GitHub signs its webhook deliveries with (config ingest.github), when configured. */
+  readonly githubSecret: string | undefined;
   /** Stops reloading the policies, reading approvals and announcing them, once what is under way is done. */
   readonly closeWatches: () => Promise<void>;
 }
@@ -56,10 +58,16 @@ export async function openAuditedGateway(
     const secrets = await readCredentialsOrRecord(config, database, logSecret, env);
     const delegations = delegateCredentials(servers, config.credentials, secrets, logSecret);
     const webhookConfig = config.approvals?.webhook;
-    const webhookSecret = webhookConfig?.secret === undefined ? undefined : await readWebhookSecret(webhookConfig.secret, nodeSecretReader(env));
+    const webhookSecret = webhookConfig?.secret === undefined ? undefined : await readNamedSecret(WEBHOOK_SECRET_NAME, webhookConfig.secret, nodeSecretReader(env));
+    const github = config.ingest?.github;
+    const githubSecret = github === undefined ? undefined : await readNamedSecret(GITHUB_SECRET_NAME, github.secret, nodeSecretReader(env));
     const redactor = new SecretRedactor({
       logSecret,
-      knownSecrets: [...knownSecretsOf(secrets), ...(webhookSecret === undefined ? [] : [{ name: WEBHOOK_SECRET_NAME, value: webhookSecret }])],
+      knownSecrets: [
+        ...knownSecretsOf(secrets),
+        ...(webhookSecret === undefined ? [] : [{ name: WEBHOOK_SECRET_NAME, value: webhookSecret }]),
+        ...(githubSecret === undefined ? [] : [{ name: GITHUB_SECRET_NAME, value: githubSecret }]),
+      ],
       detectors: config.redaction.patterns.map(({ name, pattern }) => ({ name, pattern: new RegExp(pattern) })),
     });
     const redactText = (text: string): string => redactor.redactText(text);
@@ -111,7 +119,7 @@ export async function openAuditedGateway(
     };
     // Decisions are recorded as their approvers signed them, never redacted: a changed reason would not verify.
     const desk = new ApprovalDesk(database.store, config.log.origin, approvers ?? new ApproverRegistry({}), database.appender, pending);
-    return { gateway, database, desk, closeWatches };
+    return { gateway, database, desk, githubSecret, closeWatches };
   } catch (error) {
     await database.close();
     throw error;
@@ -147,8 +155,9 @@ async function readCredentialsOrRecord(config: GatewayConfig, database: AuditDat
 }
 
 const WEBHOOK_SECRET_NAME = 'approvals.webhook.secret';
+const GITHUB_SECRET_NAME = 'ingest.github.secret';
 
-/** The approval webhook's signing secret, read as a credential is: the same sources, and errors that name it. */
-async function readWebhookSecret(source: CredentialSource, reader: SecretSourceReader): Promise<string> {
-  return provisionedSecret(await readCredential(WEBHOOK_SECRET_NAME, source, reader));
+/** A signing secret of the config's (the approval webhook's, GitHub's), read as a credential is: the same sources, and errors that name it. */
+async function readNamedSecret(name: string, source: CredentialSource, reader: SecretSourceReader): Promise<string> {
+  return provisionedSecret(await readCredential(name, source, reader));
 }

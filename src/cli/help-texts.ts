@@ -8,9 +8,12 @@ Usage:
   agenttrail verify --bundle FILE --key VERIFIER_KEY... [--json]
   agenttrail sessions [--db URL] [--log ORIGIN] [--agent A] [--tool T] [--since ISO] [--until ISO] [--outcome O] [--json]
   agenttrail show  SESSION [--db URL] [--log ORIGIN] [--json]
+  agenttrail replay SESSION --serve [--port N] [--db URL] [--log ORIGIN]
+  agenttrail replay SESSION --rerun [--config FILE] [--allow-side-effects] [--db URL] [--key FILE] [--log ORIGIN] [--json]
   agenttrail search TEXT... [--db URL] [--log ORIGIN] [--limit N] [--json]
   agenttrail export --format bundle|jsonl|ocsf|otlp [--db URL] [--log ORIGIN] [--session ID] [--out FILE]
                    [--key VERIFIER_KEY]... [--endpoint URL] [--header 'NAME: VALUE']...
+  agenttrail ingest FILE.jsonl [--source NAME] [--config FILE] [--db URL] [--key FILE] [--json]
   agenttrail prune [--config FILE] [--db URL] [--key FILE] [--older-than PERIOD] [--json]
   agenttrail keys  init | show | rotate [--key FILE] [--origin NAME] [--config FILE] [--db URL]
   agenttrail agents add NAME [--role ROLE] | list | suspend NAME | resume NAME | revoke NAME | rotate NAME
@@ -29,10 +32,14 @@ Commands:
   sessions  List the recorded sessions: agent, start, duration, calls, denials, approvals, errors.
   show    A session's timeline: each call with its arguments, result, decision, approvals,
           credentials and duration.
+  replay  Play a session back to an agent as an MCP server that answers with the recorded
+          results, or run its recorded tool calls again through the gateway and compare.
   search  Find entries whose recorded payloads hold some words (full-text).
   export  Write a session's (or the whole log's) entries: an evidence bundle with inclusion
           proofs and the signed checkpoint that an auditor can check offline, JSON Lines, OCSF
           events for a SIEM, or OpenTelemetry traces to a collector.
+  ingest  Append other systems' events (CI jobs, vaults, ...) to the log, beside the agents' calls;
+          agenttrail serve also takes them at POST /v1/events and GitHub's at /v1/events/github.
   prune   Remove the payloads of entries older than the retention period; the log still verifies.
   keys    Create, show or rotate the key that signs the log's checkpoints.
   agents  Give agents, reviewers, approvers and admins their tokens; suspend, resume, revoke or
@@ -193,6 +200,7 @@ The principals that may call the gateway, each with a role and a bearer token of
   reviewer  reads the log, sessions and exports
   approver  decides approval requests
   admin     manages config and keys
+  ingest    another system (CI, a vault) that appends its events to the log (POST /v1/events)
 A role grants only its own part: an agent's token can never approve or read the log.
 
   add NAME     Create a principal (--role, default agent) and print its token (agt_...) on stdout.
@@ -212,7 +220,7 @@ made: if the log cannot be written, nothing changes.
 NAME: 1 to 64 lower-case letters, digits, ".", "_", "-" or "@", starting with a letter or digit.
 
 Options:
-  --role ROLE       agent, reviewer, approver or admin (add only). Default: agent.
+  --role ROLE       agent, reviewer, approver, admin or ingest (add only). Default: agent.
 ${DB_OPTION}
   --config FILE     A config file to take log.db, log.key and log.origin from: pass the gateway's,
                     so that the changes are recorded in its log.
@@ -416,4 +424,91 @@ ${KEY_OPTION}
   -h, --help        Show this help.
 
 Exit codes: 0 done (also when nothing was old enough), 2 usage, config or I/O error.
+`;
+
+export const REPLAY_HELP = `Usage: agenttrail replay SESSION --serve [--port N] [--db URL] [--log ORIGIN]
+       agenttrail replay SESSION --rerun [--config FILE] [--allow-side-effects] [--db URL] [--key FILE]
+                                 [--log ORIGIN] [--json]
+
+--serve  An MCP server that answers with what the session recorded, so that an agent can be run
+         again against exactly what it saw: on stdin and stdout (put the command where the agent
+         starts its server), or with --port over Streamable HTTP at http://127.0.0.1:N/mcp
+         (loopback only). Both MCP 2025-11-25 and 2026-07-28 clients are served. It offers the
+         tools the session's tools/list results showed the agent, by the names it saw and with
+         their input schemas (a tool it called without a recorded listing takes any arguments),
+         and answers each tools/call with the recorded result or error of the call with the same
+         tool and the same arguments (compared by the SHA-256 of their canonical JSON, which the
+         log took before redacting them). A call made several times gets the recorded answers in
+         the order they were recorded, each once. A call the session does not hold fails with an
+         error (InvalidParams) that names the nearest recorded call: the same tool with the fewest
+         differing arguments, else the tool with the closest name. Results are replayed as
+         recorded: secrets the log redacted stay redaction markers. Nothing is written to the log.
+
+--rerun  Runs the session's tool calls again, in order, against the live upstreams, through a
+         gateway built from the config file as agenttrail serve builds one: its policies decide,
+         its credentials go upstream, and its log records the rerun as a new session (between
+         replay.started and replay.finished entries naming SESSION). The calls are made by you,
+         the OS user, as agent agenttrail-replay, not as the recorded agent: policies decide for
+         that identity. Tools whose server does not mark them read-only (readOnlyHint in its
+         tools/list now) are skipped unless --allow-side-effects is given; so are calls of servers
+         no longer configured and calls whose arguments were recorded with secrets redacted. Each
+         call's outcome, as the log holds it, is compared with the recorded one (content,
+         structured content, tool error, or JSON-RPC error): same, DIFFERENT (with a line diff),
+         REFUSED (by policy or the gateway, where the recorded call was not), or skipped.
+
+Options:
+  --serve           Serve the recorded results (see above).
+  --port N          (serve) Serve over HTTP on 127.0.0.1:N (0 picks a free port) instead of stdio.
+  --rerun           Run the calls again (see above).
+  --config FILE     (rerun) The gateway's config file. Default: agenttrail.yaml.
+  --allow-side-effects  (rerun) Also run the tools not marked read-only.
+  --key FILE        (rerun) The gateway's signing key. Default: $AGENTTRAIL_KEY, then the config's log.key.
+  --db URL          The audit database. Default: $AGENTTRAIL_DB, then (rerun) the config's log.db,
+                    then file:agenttrail.db.
+  --log ORIGIN      The log that holds SESSION. Default: the only log, or the only one that has it.
+  --json            (rerun) Print one JSON document: {log, session, rerun, counts, calls: [...]}.
+  -h, --help        Show this help.
+
+Exit codes: 0 served, or (rerun) every call that ran gave what was recorded; 1 (rerun) some call
+differs or was refused; 2 usage, config or I/O error (an unknown session).
+`;
+
+export const INGEST_HELP = `Usage: agenttrail ingest FILE.jsonl [--source NAME] [--config FILE] [--db URL] [--key FILE] [--json]
+
+Appends other systems' events to the log, so that a reviewer reads the agents' calls and what
+happened around them (a deploy, a secret read from a vault, a pull request) on one timeline.
+FILE holds one event a line (JSON Lines; - reads standard input):
+  {"source": "ci", "type": "deploy.finished", "time": "2026-01-31T12:00:00Z",
+   "subject": "api-server", "data": {...}, "id": "run-42", "session": "SESSION"}
+source (1 to 64 of a-z 0-9 . _ - /), type and time (ISO 8601 with a time zone) are required;
+subject, data (any JSON), id and session are optional, and no other field is taken. An event that
+names a session is shown in that session's timeline (agenttrail show); one that names none goes
+to a session of its source's own, events:SOURCE. Each is recorded as an external.event entry,
+signed under a checkpoint like any other, with the source it claims and who appended it (you,
+the OS user), its data redacted as the gateway redacts payloads.
+
+All or nothing: if a line is no valid event, none of the file is recorded, only the refusal (an
+external.refused entry naming the bad lines), and each bad line is listed as FILE:LINE: REASON.
+
+agenttrail serve takes events too, from systems that hold an ingest token (agenttrail agents add
+NAME --role ingest):
+  POST /v1/events          Authorization: Bearer <token>; one event, or an array of up to 1,000
+                           (all or none recorded). 200 {accepted, sessions}; 400 names what is
+                           wrong, 401/403 the token's problem; every refusal is recorded.
+  POST /v1/events/github   GitHub webhook deliveries, accepted only with an X-Hub-Signature-256
+                           that is the HMAC-SHA256 of the body under ingest.github.secret (config);
+                           recorded as source github, type EVENT.ACTION, subject the repository.
+                           Add the public host name GitHub calls to listen.allowedHosts.
+
+Options:
+  --source NAME     The source of every event of the file: a line may leave source out, or
+                    repeat it; a line that names another source is refused.
+  --config FILE     The gateway's config file: log.db, log.key, log.origin, and what it redacts.
+${DB_OPTION}
+${KEY_OPTION}
+                    It must exist: the entries extend the gateway's log under its key.
+  --json            Print one JSON document: {log, file, accepted, entries: {first, last}, sessions}.
+  -h, --help        Show this help.
+
+Exit codes: 0 recorded, 2 usage, config or I/O error, or a file with invalid events.
 `;

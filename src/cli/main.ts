@@ -1,14 +1,16 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { AGENTTRAIL_VERSION } from '../version.js';
-import { AGENTS_HELP, APPROVALS_HELP, CREDENTIALS_HELP, EXPORT_HELP, KEYS_HELP, MAIN_HELP, POLICY_HELP, PRUNE_HELP, SEARCH_HELP, SERVE_HELP, SESSIONS_HELP, SHOW_HELP, VERIFY_HELP, WRAP_HELP } from './help-texts.js';
+import { AGENTS_HELP, APPROVALS_HELP, CREDENTIALS_HELP, EXPORT_HELP, INGEST_HELP, KEYS_HELP, MAIN_HELP, POLICY_HELP, PRUNE_HELP, REPLAY_HELP, SEARCH_HELP, SERVE_HELP, SESSIONS_HELP, SHOW_HELP, VERIFY_HELP, WRAP_HELP } from './help-texts.js';
 import { AgentsOptionsSchema, runAgents } from './agents-command.js';
 import { ApprovalsOptionsSchema, runApprovals } from './approvals-command.js';
 import { CredentialsOptionsSchema, runCredentials } from './credentials-command.js';
 import { ExportOptionsSchema, runExport } from './export-command.js';
+import { IngestOptionsSchema, runIngest } from './ingest-command.js';
 import { KeysOptionsSchema, runKeys } from './keys-command.js';
 import { PolicyOptionsSchema, runPolicy } from './policy-command.js';
 import { PruneOptionsSchema, runPrune } from './prune-command.js';
+import { ReplayOptionsSchema, runReplay } from './replay-command.js';
 import { runSearch, SearchOptionsSchema } from './search-command.js';
 import { runServe, ServeOptionsSchema } from './serve-command.js';
 import { runSessions, SessionsOptionsSchema } from './sessions-command.js';
@@ -126,16 +128,37 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       case 'show': {
         const parsed = parseCommandLine(rest, { db: STRING, log: STRING, json: BOOLEAN });
         if (parsed.help) return printHelp(SHOW_HELP);
-        const [session, extra] = parsed.positionals;
-        if (session === undefined) throw new UsageError('show needs the SESSION to show (agenttrail sessions lists them)');
-        if (extra !== undefined) throw new UsageError(`show takes one SESSION, got also '${extra}'`);
+        const session = onePositional(parsed.positionals, 'show', 'SESSION', 'show needs the SESSION to show (agenttrail sessions lists them)');
         await runShow(session, validate(ShowOptionsSchema, parsed.values), env);
         return EXIT_OK;
+      }
+      case 'replay': {
+        const parsed = parseCommandLine(rest, {
+          serve: BOOLEAN,
+          rerun: BOOLEAN,
+          db: STRING,
+          log: STRING,
+          port: STRING,
+          config: STRING,
+          key: STRING,
+          'allow-side-effects': BOOLEAN,
+          json: BOOLEAN,
+        });
+        if (parsed.help) return printHelp(REPLAY_HELP);
+        const session = onePositional(parsed.positionals, 'replay', 'SESSION', 'replay needs the SESSION to replay (agenttrail sessions lists them)');
+        return (await runReplay(session, validate(ReplayOptionsSchema, parsed.values), env)) ? EXIT_OK : EXIT_VERIFICATION_FAILED;
       }
       case 'search': {
         const parsed = parseCommandLine(rest, { db: STRING, log: STRING, limit: STRING, json: BOOLEAN });
         if (parsed.help) return printHelp(SEARCH_HELP);
         await runSearch(parsed.positionals, validate(SearchOptionsSchema, parsed.values), env);
+        return EXIT_OK;
+      }
+      case 'ingest': {
+        const parsed = parseCommandLine(rest, { source: STRING, config: STRING, db: STRING, key: STRING, json: BOOLEAN });
+        if (parsed.help) return printHelp(INGEST_HELP);
+        const file = onePositional(parsed.positionals, 'ingest', 'FILE', 'ingest needs the FILE of events (JSON Lines; - reads standard input)');
+        await runIngest(file, validate(IngestOptionsSchema, parsed.values), env);
         return EXIT_OK;
       }
       case 'prune': {
@@ -147,7 +170,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       }
       default:
         throw new UsageError(
-          `unknown command '${command}' (commands: serve, wrap, verify, sessions, show, search, export, prune, keys, agents, credentials, policy, approvals; see agenttrail --help)`,
+          `unknown command '${command}' (commands: serve, wrap, verify, sessions, show, replay, search, export, ingest, prune, keys, agents, credentials, policy, approvals; see agenttrail --help)`,
         );
     }
   } catch (error) {
@@ -170,6 +193,14 @@ function parseCommandLine(args: readonly string[], options: OptionTypes) {
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }
+}
+
+/** The one argument a command takes (`what`, e.g. SESSION); `missing` says what to give when there is none. */
+function onePositional(positionals: readonly string[], command: string, what: string, missing: string): string {
+  const [value, extra] = positionals;
+  if (value === undefined) throw new UsageError(missing);
+  if (extra !== undefined) throw new UsageError(`${command} takes one ${what}, got also '${extra}'`);
+  return value;
 }
 
 function validate<T extends z.ZodType>(schema: T, values: unknown): z.infer<T> {

@@ -22,7 +22,7 @@ export type ServeOptions = z.infer<typeof ServeOptionsSchema>;
 export async function runServe(options: ServeOptions, env: NodeJS.ProcessEnv): Promise<void> {
   const { config } = await loadConfigFile(options.config, env);
   const listen = { ...config.listen, host: options.host ?? config.listen.host, port: options.port ?? config.listen.port };
-  const { gateway, database, desk, closeWatches } = await openAuditedGateway(config, new Map(Object.entries(config.servers)), options, env, {
+  const { gateway, database, desk, githubSecret, closeWatches } = await openAuditedGateway(config, new Map(Object.entries(config.servers)), options, env, {
     prefixNames: config.naming.prefix,
     onStderrLine: (server, line) => console.error(`[${server}] ${line}`),
   });
@@ -32,6 +32,7 @@ export async function runServe(options: ServeOptions, env: NodeJS.ProcessEnv): P
     gateway,
     listen,
     api: { desk, principals },
+    events: { principals, githubSecret },
     authentication: {
       unauthenticated: config.auth.unauthenticated,
       principals,

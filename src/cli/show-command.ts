@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { AgentIdentity } from '../ledger/entry.js';
 import { agentLabel } from '../review/agent-label.js';
 import { PolicyDecisionPayloadSchema } from '../review/call-verdict.js';
+import { describeExternalEvent, EXTERNAL_EVENT_KIND } from '../review/external-event.js';
 import { viewOf } from '../review/call-view.js';
 import type { CallView, EventView, LinkedEntryView } from '../review/call-view.js';
 import { summarizeSession } from '../review/session-summaries.js';
@@ -94,6 +95,11 @@ function describeCall(call: CallView, summary: SessionSummary): string {
 }
 
 function describeEvent(event: EventView, summary: SessionSummary): string {
+  const external = event.kind === EXTERNAL_EVENT_KIND ? describeExternalEvent(event.payload) : undefined;
+  if (external !== undefined) {
+    const { data } = event.payload as { data?: unknown };
+    return `${clock(event.time, summary.started)}  ${event.kind}  ${external}${data === undefined ? '' : `\n${INDENT}${'data'.padEnd(13)}${clip(JSON.stringify(data))}`}\n`;
+  }
   const payload = isEmpty(event.payload) ? '' : `  ${clip(JSON.stringify(event.payload))}`;
   return `${clock(event.time, summary.started)}  ${event.kind}${payload}\n`;
 }

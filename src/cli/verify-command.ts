@@ -192,7 +192,6 @@ async function runVerifyBundle(path: string, options: VerifyOptions): Promise<bo
     throw new UsageError('--bundle needs --key VERIFIER_KEY: a bundle is evidence only against a log key you trust');
   }
   const keys = options.key.map(parseKeyOption);
-  const witnesses = options['witness-key'].map(parseWitnessKeyOption);
   let file: FileHandle;
   try {
     file = await open(path);

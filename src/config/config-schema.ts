@@ -421,6 +421,18 @@ export const approvalsConfigSchema = z
     webhook: approvalWebhookConfigSchema.optional(),
   })
   .describe('How people learn that a call waits for their approval.');
+export const ingestConfigSchema = z
+  .strictObject({
+    github: z
+      .strictObject({
+        secret: secretSourceSchema.describe(
+          "The webhook's secret as set in GitHub (env:NAME, file:PATH or a command): X-Hub-Signature-256 must be the HMAC-SHA256 of the body under it.",
+        ),
+      })
+      .optional()
+      .describe('GitHub webhooks, received at POST /v1/events/github and accepted only with a valid X-Hub-Signature-256.'),
+  })
+  .describe('Events that other systems append to the log: POST /v1/events with an ingest token (agenttrail agents add NAME --role ingest), agenttrail ingest, and webhooks.');
 
 const configShape = {
   log: logConfigSchema,
@@ -442,6 +454,7 @@ const configShape = {
     .optional()
     .describe('People who decide calls held by require_approval, by name. Without approvers such calls are refused.'),
   approvals: approvalsConfigSchema.optional(),
+  ingest: ingestConfigSchema.optional(),
 };
 
 // A server name must not contain the separator, or a prefixed name would split ambiguously.
@@ -570,6 +583,7 @@ export type AuthConfig = z.infer<typeof authConfigSchema>;
 export type PoliciesConfig = z.infer<typeof policiesConfigSchema>;
 export type ApproverConfig = z.infer<typeof approverConfigSchema>;
 export type ApprovalWebhookConfig = z.infer<typeof approvalWebhookConfigSchema>;
+export type IngestConfig = z.infer<typeof ingestConfigSchema>;
 
 /** The configuration used when there is no config file: every default, no servers. */
 export function defaultConfig(): GatewayConfig {

@@ -15,7 +15,7 @@ export interface LoadedConfig {
 
 /**
  * Reads and validates a config file. Relative paths in it (`servers.*.cwd`, `log.key`, `log.secret`,
- * `file:` credential sources, `policies.dir`) are resolved against the file's folder, so the file means the same
+ * `file:` credential and webhook secret sources, `policies.dir`) are resolved against the file's folder, so the file means the same
  * from any working directory.
  * Errors name the file as `filePath` was given, which is how the user typed it.
  */
@@ -49,7 +49,9 @@ export async function loadConfigFile(
     Object.entries(config.credentials).map(([name, credential]) => [name, { ...credential, source: sourceRelativeTo(folder, credential.source) }]),
   );
   const policies = config.policies === undefined ? {} : { policies: { ...config.policies, dir: path.resolve(folder, config.policies.dir) } };
-  return { config: { ...config, log, servers, credentials, ...policies }, file };
+  const github = config.ingest?.github;
+  const ingest = github === undefined ? {} : { ingest: { ...config.ingest, github: { secret: sourceRelativeTo(folder, github.secret) } } };
+  return { config: { ...config, log, servers, credentials, ...policies, ...ingest }, file };
 }
 
 /** A `file:` source (also a token exchange's) with its path made absolute against the config's folder. */

@@ -95,7 +95,7 @@ export function agentAuthentication(options: AgentAuthenticationOptions): Middle
   };
 }
 
-function bearerTokenOf(header: string | undefined): string | undefined {
+export function bearerTokenOf(header: string | undefined): string | undefined {
   const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
   return match?.[1];
 }

@@ -5,6 +5,8 @@ import { agentAuthentication } from './agent-authentication.js';
 import type { AgentAuthenticationOptions, AuthenticatedEnv } from './agent-authentication.js';
 import { approvalsApi } from './approvals-api.js';
 import type { ApprovalsApiOptions } from './approvals-api.js';
+import { eventsApi } from './events-api.js';
+import type { EventsApiOptions } from './events-api.js';
 import { McpEndpoint } from './mcp-endpoint.js';
 import { hostAndOriginGuard, requestBodyLimit } from './request-guards.js';
 import { jsonRpcErrorResponse } from './json-rpc-error-response.js';
@@ -18,6 +20,8 @@ export interface GatewayAppOptions {
   resource: { audience?: string | undefined; authorizationServer?: string | undefined };
   /** The reviewer and approver API at /v1 (see approvals-api.ts); absent: no /v1 routes. */
   api?: Pick<ApprovalsApiOptions, 'desk' | 'principals'> | undefined;
+  /** The ingest endpoint at /v1/events (see events-api.ts); absent: no such route. */
+  events?: Pick<EventsApiOptions, 'principals' | 'githubSecret'> | undefined;
   /** The agent's address, where the runtime adapter knows it. */
   remoteAddressOf(c: Context): string | undefined;
 }
@@ -43,6 +47,10 @@ export function createGatewayApp(options: GatewayAppOptions): { app: Hono<Authen
       resource_name: 'AgentTrail MCP gateway',
     }),
   );
+  if (options.events !== undefined) {
+    const record: EventsApiOptions['record'] = (who, kind, payload) => options.gateway.recorder.event(who, kind, payload);
+    app.route('/v1/events', eventsApi({ ...options.events, record, maxBodyBytes: options.listen.maxBodyBytes, remoteAddressOf: options.remoteAddressOf }));
+  }
   if (options.api !== undefined) {
     app.route(
       '/v1',

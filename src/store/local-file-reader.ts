@@ -1,6 +1,5 @@
 import Database from 'libsql';
 import AsyncDatabase from 'libsql/promise';
-import { localFilePathOf } from './database-connection.js';
 import { storedLeaf } from './entry-queries.js';
 import type { StoredLeaf } from './entry-queries.js';
 

@@ -139,6 +139,28 @@ export const MIGRATIONS: readonly Migration[] = [
       'ALTER TABLE entries ADD COLUMN pruned_leaf BLOB',
     ],
   },
+  {
+    version: 8,
+    name: 'principals: the ingest role',
+    statements: [
+      // Other systems' tokens, which append their events to the log (POST /v1/events). SQLite cannot
+      // change a CHECK constraint in place: the table is made again with every row and its index.
+      `CREATE TABLE principals_with_ingest (
+        name TEXT PRIMARY KEY,
+        role TEXT NOT NULL CHECK (role IN ('agent', 'reviewer', 'approver', 'admin', 'ingest')),
+        token_hash BLOB NOT NULL CHECK (length(token_hash) = 32),
+        status TEXT NOT NULL CHECK (status IN ('active', 'suspended', 'revoked')),
+        created TEXT NOT NULL,
+        updated TEXT NOT NULL,
+        log TEXT NOT NULL,
+        entry INTEGER NOT NULL
+      )`,
+      'INSERT INTO principals_with_ingest (name, role, token_hash, status, created, updated, log, entry) SELECT name, role, token_hash, status, created, updated, log, entry FROM principals',
+      'DROP TABLE principals',
+      'ALTER TABLE principals_with_ingest RENAME TO principals',
+      'CREATE UNIQUE INDEX principals_by_token_hash ON principals (token_hash)',
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;

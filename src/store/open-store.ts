@@ -66,7 +66,7 @@ export interface Store extends LogRows {
   leavesBefore(log: string, before: number, session?: string): AsyncIterable<StoredLeaf[]>;
   inclusionProof(log: string, index: number, size: number): Promise<Uint8Array[]>;
   consistencyProof(log: string, size1: number, size2: number): Promise<Uint8Array[]>;
-  /** The principal (agent, reviewer, approver, admin) whose token hashes to `tokenHash`, as stored now. */
+  /** The principal (agent, reviewer, approver, admin, ingest) whose token hashes to `tokenHash`, as stored now. */
   principalByTokenHash(tokenHash: Uint8Array): Promise<Principal | undefined>;
   /** The names of the credentials revoked (agenttrail credentials revoke), as stored now. */
   revokedCredentials(): Promise<string[]>;

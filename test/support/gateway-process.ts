@@ -46,6 +46,8 @@ export interface GatewayConfigOverrides {
   approvers?: Record<string, unknown>;
   /** The config's approvals section (webhook). */
   approvals?: Record<string, unknown>;
+  /** The config's ingest section (webhook secrets). */
+  ingest?: Record<string, unknown>;
   /** Added to the gateway's environment. */
   env?: Record<string, string>;
   /**
@@ -69,6 +71,7 @@ export async function startGateway(servers: Record<string, UpstreamConfig>, over
     ...(overrides.policies ? { policies: overrides.policies } : {}),
     ...(overrides.approvers ? { approvers: overrides.approvers } : {}),
     ...(overrides.approvals ? { approvals: overrides.approvals } : {}),
+    ...(overrides.ingest ? { ingest: overrides.ingest } : {}),
     servers,
   };
   const configFile = join(folder, 'agenttrail.yaml');
