@@ -1,8 +1,8 @@
 import { userInfo } from 'node:os';
 import { z } from 'zod';
-import { readApprovalBook, requestStatus } from '../approvals/approval-book.js';
 import type { RecordedRequest } from '../approvals/approval-book.js';
-import { APPROVAL_STATEMENT_TYPE, signApprovalStatement } from '../approvals/approval-statement.js';
+import { admitDecision, describeRecordedDecision, readRequestBook, statementBase, waitingRequests } from '../approvals/approval-queue.js';
+import { signApprovalStatement } from '../approvals/approval-statement.js';
 import type { ApprovalStatement } from '../approvals/approval-statement.js';
 import { ApproverRegistry } from '../approvals/approver-registry.js';
 import type { GatewayConfig } from '../config/config-schema.js';
@@ -52,39 +52,9 @@ export async function runApprovals(positionals: readonly string[], options: Appr
   await decide(action === 'approve' ? 'approve' : 'deny', id, options, config, registry, env);
 }
 
-async function bookOf(store: Store, log: string, registry: ApproverRegistry): Promise<Map<string, RecordedRequest>> {
-  const [requests, decisions, consumed] = await Promise.all(['approval.request', 'approval.decision', 'approval.consumed'].map((kind) => store.entriesOfKind(log, kind)));
-  return readApprovalBook(log, { requests: requests!, decisions: decisions!, consumed: consumed! }, registry);
-}
-
-/** The arguments of the call a request holds, as recorded (secrets redacted). */
-async function argumentsOf(store: Store, log: string, request: RecordedRequest): Promise<unknown> {
-  const entries = await store.entries(log, { session: request.entry.session });
-  const call = entries.find((entry) => entry.call === request.entry.call && (entry.kind === 'tool.call' || entry.kind === 'mcp.request'));
-  const params = (call?.payload as { params?: { arguments?: unknown } } | undefined)?.params;
-  return request.entry.method === 'tools/call' ? (params?.arguments ?? {}) : (params ?? {});
-}
-
 async function listRequests(store: Store, log: string, registry: ApproverRegistry, json: boolean): Promise<void> {
   const now = Date.now();
-  const pending = [...(await bookOf(store, log, registry)).values()].filter((request) => requestStatus(request, now) === 'pending');
-  const listed = await Promise.all(
-    pending.map(async (request) => ({
-      id: request.payload.id,
-      index: request.entry.index,
-      time: request.entry.time,
-      expires: request.payload.expires,
-      agent: request.entry.agent,
-      server: request.entry.server,
-      tool: request.entry.tool,
-      argsHash: request.entry.argsHash,
-      arguments: await argumentsOf(store, log, request),
-      rule: request.payload.rule,
-      approvers: request.payload.approvers,
-      count: request.payload.count,
-      approvedBy: request.decisions.filter((decision) => decision.decision === 'approve').map((decision) => decision.approver),
-    })),
-  );
+  const listed = await waitingRequests(store, log, registry, now);
   if (json) {
     process.stdout.write(`${JSON.stringify({ log, requests: listed }, null, 2)}\n`);
     return;
@@ -105,58 +75,31 @@ async function listRequests(store: Store, log: string, registry: ApproverRegistr
 }
 
 /**
- * Signs the decision with the approver's own key and records it. Refused before anything is
- * written: a key that is no registered approver's, a request that is not waiting, one the rule
- * does not ask this approver for, their own call, or one they decided already.
+ * Signs the decision with the approver's own key and records it, after the checks every decision
+ * passes (approval-queue.ts, the same for the web UI): nothing is written for a key that is no
+ * registered approver's, a request that is not waiting, one the rule does not ask this approver
+ * for, their own call, or one they decided already.
  */
 async function decide(decision: 'approve' | 'deny', id: string, options: ApprovalsOptions, config: GatewayConfig, registry: ApproverRegistry, env: NodeJS.ProcessEnv): Promise<void> {
   const approverKey = await readGatewayKey(options.key!);
-  const approver = registry.byKey(approverKey.verifierKey);
-  if (approver === undefined) throw new Error(`the key in ${options.key} (${approverKey.verifierKey}) is no approver's in ${options.config}; add it under approvers`);
+  if (registry.byKey(approverKey.verifierKey) === undefined) throw new Error(`the key in ${options.key} (${approverKey.verifierKey}) is no approver's in ${options.config}; add it under approvers`);
   const origin = config.log.origin;
   const gatewayKey = await readGatewayKey(resolveKeyPath(undefined, config.log.key, env));
   const database = await openAuditDatabase(primaryDatabase(resolveDatabase(options.db, config.log, env)), origin, gatewayKey);
   try {
-    const request = findRequest(await bookOf(database.store, origin, registry), id);
-    const status = requestStatus(request, Date.now());
-    if (status !== 'pending') throw new Error(`approval request ${request.payload.id} is ${status === 'used' ? 'used already' : status}; there is nothing to decide`);
-    const refusal = registry.refusal(approver, { agent: request.entry.agent, approvers: request.payload.approvers });
-    if (refusal !== undefined) throw new Error(refusal);
-    const earlier = request.decisions.find((made) => made.approver === approver.name);
-    if (earlier !== undefined) throw new Error(`approver "${approver.name}" already decided request ${request.payload.id} (${earlier.decision}, entry ${earlier.index}); approvals need distinct approvers`);
-    const time = new Date().toISOString();
+    const request = findRequest(await readRequestBook(database.store, origin, registry), id);
+    const now = Date.now();
     const statement: ApprovalStatement = {
-      type: APPROVAL_STATEMENT_TYPE,
-      log: origin,
-      request: { id: request.payload.id, index: request.entry.index, sha256: request.sha256 },
+      ...statementBase(origin, request),
       decision,
       ...(options.reason === undefined ? {} : { reason: options.reason }),
       approver: approverKey.verifierKey,
-      time,
+      time: new Date(now).toISOString(),
     };
-    const entry = await database.appender.append({
-      v: 1,
-      time,
-      kind: 'approval.decision',
-      // In the session of the call it decides, so that its timeline shows who let it run.
-      session: request.entry.session,
-      agent: { transport: 'cli', user: userInfo().username },
-      ...(request.entry.server === undefined ? {} : { server: request.entry.server }),
-      ...(request.entry.tool === undefined ? {} : { tool: request.entry.tool }),
-      ...(request.entry.call === undefined ? {} : { call: request.entry.call }),
-      ...(request.entry.argsHash === undefined ? {} : { argsHash: request.entry.argsHash }),
-      payload: {
-        request: request.payload.id,
-        decision,
-        approver: approver.name,
-        ...(options.reason === undefined ? {} : { reason: options.reason }),
-        statement,
-        signature: signApprovalStatement(statement, approverKey),
-      },
-    });
-    const approvals = request.decisions.filter((made) => made.decision === 'approve').length + (decision === 'approve' ? 1 : 0);
-    const standing = decision === 'approve' ? ` (${approvals} of ${request.payload.count} approvals)` : '';
-    process.stdout.write(`${decision === 'approve' ? 'approved' : 'denied'} request ${request.payload.id}${standing} as ${approver.name}, recorded as entry ${entry.index} of log "${origin}"\n`);
+    const signed = { statement, signature: signApprovalStatement(statement, approverKey) };
+    const { approver, draft } = admitDecision(origin, request, registry, signed, { transport: 'cli', user: userInfo().username }, now);
+    const entry = await database.appender.append(draft);
+    process.stdout.write(`${describeRecordedDecision(origin, request, approver, decision, entry.index)}\n`);
   } finally {
     await database.close();
   }
