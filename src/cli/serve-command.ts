@@ -8,6 +8,7 @@ import { createPrincipalDirectory } from '../auth/principal-directory.js';
 import { createGatewayApp } from '../http/gateway-app.js';
 import { openAuditedGateway } from './audited-gateway.js';
 import { onShutdownSignal } from './shutdown.js';
+import { openWebUi } from './web-ui-setup.js';
 
 export const ServeOptionsSchema = z.strictObject({
   config: z.string().min(1).default('agenttrail.yaml'),
@@ -27,12 +28,15 @@ export async function runServe(options: ServeOptions, env: NodeJS.ProcessEnv): P
     onStderrLine: (server, line) => console.error(`[${server}] ${line}`),
   });
   const { oauth } = config.auth;
+  const principals = createPrincipalDirectory((tokenHash) => database.store.principalByTokenHash(tokenHash));
+  const webUi = await openWebUi(config, options, env, { database, principals });
   const http = createGatewayApp({
     gateway,
     listen,
+    ui: webUi.options,
     authentication: {
       unauthenticated: config.auth.unauthenticated,
-      principals: createPrincipalDirectory((tokenHash) => database.store.principalByTokenHash(tokenHash)),
+      principals,
       oauth: oauth === undefined ? undefined : { verify: oauthTokenVerifier(oauth) },
       onRefused: ({ remote, reason, agent }) =>
         gateway.recorder.event(
@@ -63,6 +67,7 @@ export async function runServe(options: ServeOptions, env: NodeJS.ProcessEnv): P
   });
   const shownHost = listen.host.includes(':') ? `[${listen.host}]` : listen.host;
   process.stdout.write(`AgentTrail is serving MCP at http://${shownHost}:${port}${listen.path}\n`);
+  process.stdout.write(`Web UI for reviewers and approvers: http://${shownHost}:${port}/ui\n`);
   process.stdout.write(`Upstreams: ${Object.keys(config.servers).join(', ')}. Log '${config.log.origin}' in ${database.url}\n`);
 
   await new Promise<void>((resolve) => onShutdownSignal(resolve));
@@ -76,5 +81,6 @@ export async function runServe(options: ServeOptions, env: NodeJS.ProcessEnv): P
   await gateway.close();
   if ('closeAllConnections' in server) server.closeAllConnections();
   await closed;
+  webUi.close();
   await database.close();
 }

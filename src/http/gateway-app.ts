@@ -6,6 +6,8 @@ import type { AgentAuthenticationOptions, AuthenticatedEnv } from './agent-authe
 import { McpEndpoint } from './mcp-endpoint.js';
 import { hostAndOriginGuard, requestBodyLimit } from './request-guards.js';
 import { jsonRpcErrorResponse } from './json-rpc-error-response.js';
+import { webUi } from './ui/web-ui.js';
+import type { WebUiOptions } from './ui/web-ui.js';
 
 export interface GatewayAppOptions {
   gateway: Gateway;
@@ -14,6 +16,8 @@ export interface GatewayAppOptions {
   authentication: Omit<AgentAuthenticationOptions, 'remoteAddressOf' | 'resourceMetadataPath'>;
   /** What the protected resource metadata tells clients: the token audience and the authorization server. */
   resource: { audience?: string | undefined; authorizationServer?: string | undefined };
+  /** The web UI for reviewers and approvers at /ui (see ui/web-ui.tsx); absent: no /ui pages. */
+  ui?: Omit<WebUiOptions, 'record' | 'maxBodyBytes' | 'remoteAddressOf'> | undefined;
   /** The agent's address, where the runtime adapter knows it. */
   remoteAddressOf(c: Context): string | undefined;
 }
@@ -39,6 +43,10 @@ export function createGatewayApp(options: GatewayAppOptions): { app: Hono<Authen
       resource_name: 'AgentTrail MCP gateway',
     }),
   );
+  if (options.ui !== undefined) {
+    const { recorder } = options.gateway;
+    app.route('/ui', webUi({ ...options.ui, record: (who, kind, payload) => recorder.event(who, kind, payload), maxBodyBytes: options.listen.maxBodyBytes, remoteAddressOf: options.remoteAddressOf }));
+  }
   app.use(path, agentAuthentication({ ...options.authentication, resourceMetadataPath, remoteAddressOf: options.remoteAddressOf }));
   app.use(path, requestBodyLimit(options.listen.maxBodyBytes));
   app.all(path, (c) => endpoint.handle(c.req.raw, c.get('caller'), c.get('accessToken')));
