@@ -53,14 +53,17 @@ export interface RequestView {
   /** Whether the person at the agent's client may approve it themselves (weaker, see client-user-approval.ts). */
   readonly clientUser: boolean;
   readonly approvedBy: readonly string[];
+  /** The statement an approver signs to decide it, but for decision, reason, approver (key) and time. */
+  readonly statement: StatementBase;
 }
 
-/** A decided-or-not request in full: where it stands, who decided, and what an approver signs. */
+/** The part of a decision's statement that names the request: what binds the signature to the stored request entry. */
+export type StatementBase = Pick<ApprovalStatement, 'type' | 'log' | 'request'>;
+
+/** A decided-or-not request in full: where it stands and who decided. */
 export interface RequestDetail extends RequestView {
   readonly status: RequestStatus;
   readonly decisions: readonly CountedDecision[];
-  /** The statement to sign, but for decision, reason, approver (key) and time. */
-  readonly statement: Pick<ApprovalStatement, 'type' | 'log' | 'request'>;
 }
 
 /** A decision the desk recorded, and where its request stands now. */
@@ -105,7 +108,6 @@ export class ApprovalRequests {
       ...(await this.view(request)),
       status: requestStatus(request, this.now()),
       decisions: request.decisions,
-      statement: statementBase(this.log, request),
     };
   }
 
@@ -137,6 +139,7 @@ export class ApprovalRequests {
       count: payload.count,
       clientUser: payload.clientUser === true,
       approvedBy: request.decisions.filter((decision) => decision.decision === 'approve').map((decision) => decision.approver),
+      statement: statementBase(this.log, request),
     };
   }
 
@@ -241,6 +244,6 @@ export class ApprovalDesk extends ApprovalRequests {
   }
 }
 
-function statementBase(log: string, request: RecordedRequest): Pick<ApprovalStatement, 'type' | 'log' | 'request'> {
+function statementBase(log: string, request: RecordedRequest): StatementBase {
   return { type: APPROVAL_STATEMENT_TYPE, log, request: { id: request.payload.id, index: request.entry.index, sha256: request.sha256 } };
 }

@@ -66,7 +66,8 @@ export const SERVE_HELP = `Usage: agenttrail serve [--config FILE] [--db URL] [-
 Serves MCP over Streamable HTTP at http://HOST:PORT/mcp (both MCP 2025-11-25 sessions and
 2026-07-28 stateless requests), fronting every server in the config file. Tool and prompt names
 become <server>__<name>. Every request and its outcome is recorded before and after it runs;
-if the log cannot be written, the call is refused.
+if the log cannot be written, the call is refused. Reviewers and approvers sign in to the web UI
+at http://HOST:PORT/ui with their tokens (agenttrail agents add NAME --role reviewer|approver).
 
 Options:
   --config FILE     The config file (YAML). Default: agenttrail.yaml in the current folder.

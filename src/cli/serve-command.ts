@@ -8,6 +8,7 @@ import { createPrincipalDirectory } from '../auth/principal-directory.js';
 import { createGatewayApp } from '../http/gateway-app.js';
 import { openAuditedGateway } from './audited-gateway.js';
 import { onShutdownSignal } from './shutdown.js';
+import { openWebUi } from './web-ui-setup.js';
 
 export const ServeOptionsSchema = z.strictObject({
   config: z.string().min(1).default('agenttrail.yaml'),
@@ -28,11 +29,13 @@ export async function runServe(options: ServeOptions, env: NodeJS.ProcessEnv): P
   });
   const { oauth } = config.auth;
   const principals = createPrincipalDirectory((tokenHash) => database.store.principalByTokenHash(tokenHash));
+  const webUi = await openWebUi(config, options, env, { principals, desk });
   const http = createGatewayApp({
     gateway,
     listen,
     api: { desk, principals },
     events: { principals, githubSecret },
+    ui: webUi.options,
     authentication: {
       unauthenticated: config.auth.unauthenticated,
       principals,
@@ -66,6 +69,7 @@ export async function runServe(options: ServeOptions, env: NodeJS.ProcessEnv): P
   });
   const shownHost = listen.host.includes(':') ? `[${listen.host}]` : listen.host;
   process.stdout.write(`AgentTrail is serving MCP at http://${shownHost}:${port}${listen.path}\n`);
+  process.stdout.write(`Web UI for reviewers and approvers: http://${shownHost}:${port}/ui\n`);
   process.stdout.write(`Upstreams: ${Object.keys(config.servers).join(', ')}. Log '${config.log.origin}' in ${database.url}\n`);
 
   await new Promise<void>((resolve) => onShutdownSignal(resolve));
@@ -79,5 +83,6 @@ export async function runServe(options: ServeOptions, env: NodeJS.ProcessEnv): P
   await gateway.close();
   if ('closeAllConnections' in server) server.closeAllConnections();
   await closed;
+  webUi.close();
   await database.close();
 }

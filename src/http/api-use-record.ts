@@ -6,15 +6,19 @@ import type { ApiEnv } from './api-principals.js';
 /** Writes one ledger entry (CallRecorder.event); rejects when the log cannot be written. */
 export type EventRecorder = (who: SessionIdentity, kind: string, payload: unknown) => Promise<void>;
 
-/** All uses of the API are one session of the log, whoever made them. */
-export const API_SESSION = 'api';
-
 /**
- * Records every use of the API as an `api.request` entry, refusals included: who (principal and
- * role, or nobody), which route, the status it got and why. A use that cannot be recorded is not
- * served (503, fail-closed); a decision it made is in the log already, and says so itself.
+ * Records every use of a reviewer's or approver's interface (the API at /v1, the web UI at /ui) as
+ * an `api.request` entry in `session` (one session per interface, whoever used it), refusals
+ * included: who (principal and role, or nobody), which route, the status it got and why. A use that
+ * cannot be recorded is not served (`unrecorded`, a 503: fail-closed); a decision it made is in the
+ * log already, and says so itself.
  */
-export function recordApiUses(record: EventRecorder, remoteAddressOf: (c: Context) => string | undefined): MiddlewareHandler<ApiEnv> {
+export function recordUses(
+  session: string,
+  record: EventRecorder,
+  remoteAddressOf: (c: Context) => string | undefined,
+  unrecorded: (c: Context<ApiEnv>, reason: string) => Response,
+): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
     await next();
     const principal = c.get('principal');
@@ -25,7 +29,7 @@ export function recordApiUses(record: EventRecorder, remoteAddressOf: (c: Contex
     try {
       await record(
         {
-          session: API_SESSION,
+          session,
           agent: { transport: 'http', ...(remote === undefined ? {} : { remote }), ...(principal === undefined ? {} : { id: principal.name, auth: 'token' as const }) },
         },
         'api.request',
@@ -41,9 +45,8 @@ export function recordApiUses(record: EventRecorder, remoteAddressOf: (c: Contex
         },
       );
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
       c.res = undefined;
-      c.res = c.json({ error: `the audit log cannot be written (${reason}), so this request was not served` }, 503);
+      c.res = unrecorded(c, `the audit log cannot be written (${error instanceof Error ? error.message : String(error)})`);
     }
   };
 }

@@ -8,7 +8,7 @@ import { ApprovalStatementSchema } from '../approvals/approval-statement.js';
 import type { PrincipalDirectory } from '../auth/principal-directory.js';
 import { apiProblem, principalAuthentication, requirePermission } from './api-principals.js';
 import type { ApiEnv } from './api-principals.js';
-import { recordApiUses } from './api-use-record.js';
+import { recordUses } from './api-use-record.js';
 import { requestBodyLimit } from './request-guards.js';
 import type { EventRecorder } from './api-use-record.js';
 
@@ -38,7 +38,8 @@ export const DecisionBodySchema = z.strictObject({
 
 const ROUTES = 'GET /v1/approvals, GET /v1/approvals/ID, POST /v1/approvals/ID/decision';
 
-const REFUSAL_STATUS: Record<DecisionRefused['kind'], 400 | 403 | 404 | 409> = {
+/** The HTTP status of each refusal of a decision, for every route that takes decisions (the API's, the web UI's). */
+export const DECISION_REFUSAL_STATUS: Record<DecisionRefused['kind'], 400 | 403 | 404 | 409> = {
   'unknown-request': 404,
   'wrong-statement': 400,
   'bad-signature': 400,
@@ -56,7 +57,8 @@ const REFUSAL_STATUS: Record<DecisionRefused['kind'], 400 | 403 | 404 | 409> = {
 export function approvalsApi(options: ApprovalsApiOptions): Hono<ApiEnv> {
   const { desk } = options;
   const api = new Hono<ApiEnv>();
-  api.use('*', recordApiUses(options.record, options.remoteAddressOf));
+  // All uses of the API are one session of the log, whoever made them.
+  api.use('*', recordUses('api', options.record, options.remoteAddressOf, (c, reason) => c.json({ error: `${reason}, so this request was not served` }, 503)));
   api.use('*', requestBodyLimit(options.maxBodyBytes));
   api.use('*', principalAuthentication(options.principals));
   api.use('*', requirePermission(['read-log', 'decide-approvals'], 'use the reviewer and approver API; use a reviewer or approver token'));
@@ -92,7 +94,7 @@ export function approvalsApi(options: ApprovalsApiOptions): Hono<ApiEnv> {
       );
       return c.json({ request: id, decision, approver: recorded.approver, entry: recorded.entry.index, status: recorded.status, approvals: recorded.approvals, count: request.count });
     } catch (error) {
-      if (error instanceof DecisionRefused) return apiProblem(c, REFUSAL_STATUS[error.kind], error.message);
+      if (error instanceof DecisionRefused) return apiProblem(c, DECISION_REFUSAL_STATUS[error.kind], error.message);
       throw error;
     }
   });

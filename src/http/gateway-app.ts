@@ -10,6 +10,8 @@ import type { EventsApiOptions } from './events-api.js';
 import { McpEndpoint } from './mcp-endpoint.js';
 import { hostAndOriginGuard, requestBodyLimit } from './request-guards.js';
 import { jsonRpcErrorResponse } from './json-rpc-error-response.js';
+import { webUi } from './ui/web-ui.js';
+import type { WebUiOptions } from './ui/web-ui.js';
 
 export interface GatewayAppOptions {
   gateway: Gateway;
@@ -22,6 +24,8 @@ export interface GatewayAppOptions {
   api?: Pick<ApprovalsApiOptions, 'desk' | 'principals'> | undefined;
   /** The ingest endpoint at /v1/events (see events-api.ts); absent: no such route. */
   events?: Pick<EventsApiOptions, 'principals' | 'githubSecret'> | undefined;
+  /** The web UI for reviewers and approvers at /ui (see ui/web-ui.tsx); absent: no /ui pages. */
+  ui?: Omit<WebUiOptions, 'record' | 'maxBodyBytes' | 'remoteAddressOf'> | undefined;
   /** The agent's address, where the runtime adapter knows it. */
   remoteAddressOf(c: Context): string | undefined;
 }
@@ -61,6 +65,10 @@ export function createGatewayApp(options: GatewayAppOptions): { app: Hono<Authen
         remoteAddressOf: options.remoteAddressOf,
       }),
     );
+  }
+  if (options.ui !== undefined) {
+    const { recorder } = options.gateway;
+    app.route('/ui', webUi({ ...options.ui, record: (who, kind, payload) => recorder.event(who, kind, payload), maxBodyBytes: options.listen.maxBodyBytes, remoteAddressOf: options.remoteAddressOf }));
   }
   app.use(path, agentAuthentication({ ...options.authentication, resourceMetadataPath, remoteAddressOf: options.remoteAddressOf }));
   app.use(path, requestBodyLimit(options.listen.maxBodyBytes));
