@@ -3,7 +3,8 @@
 // the error quotes. The end-to-end behaviour is in upstream-invalid-output.test.ts.
 import type { JSONRPCMessage } from '@modelcontextprotocol/client';
 import { describe, expect, test } from 'vitest';
-import { StdioMessageReader, type CorruptStdoutError } from '../src/gateway/stdio-message-reader.js';
+import type { CorruptStdoutError } from '../src/gateway/corrupt-stdout-error.js';
+import { StdioMessageReader } from '../src/gateway/stdio-message-reader.js';
 
 function reader(maxLineBytes = 1024) {
   const stray: string[] = [];

@@ -1,19 +1,12 @@
 import { resolve } from 'node:path';
 import type { LogConfig, WitnessConfig } from '../config/config-schema.js';
-import { parseWitnessVerifierKey } from '../ledger/cosignature.js';
 import type { NoteSigner } from '../ledger/note-keys.js';
-import { WitnessFeed } from '../ledger/witness-feed.js';
 import type { DatabaseOptions } from '../store/database-connection.js';
-import type { EntryAppender } from '../store/entry-appender.js';
-import { openStore, type Store } from '../store/open-store.js';
+import { openLogWriter } from '../store/log-writer.js';
+import type { AuditDatabase } from '../store/log-writer.js';
+import { openStore } from '../store/open-store.js';
 
-export interface AuditDatabase {
-  store: Store;
-  appender: EntryAppender;
-  url: string;
-  /** Waits for queued appends and witness requests in flight, then closes the database. */
-  close(): Promise<void>;
-}
+export type { AuditDatabase };
 
 /**
  * `--db`, then $AGENTTRAIL_DB, then the config's log.db. A relative `file:` path is made absolute
@@ -53,31 +46,6 @@ export async function openAuditDatabase(
   signer: NoteSigner,
   witnesses: readonly WitnessConfig[] = [],
 ): Promise<AuditDatabase> {
-  const store = await openStore(database);
-  const feeds = witnesses.map((config) => {
-    const witness = parseWitnessVerifierKey(config.key);
-    return new WitnessFeed({
-      url: config.url,
-      witness,
-      proveConsistency: (size1, size2) => store.consistencyProof(origin, size1, size2),
-      storeCosignature: (size, lines) => store.addCosignature(origin, size, witness.verifierKey, lines),
-      onError: (message) => process.stderr.write(`agenttrail: ${message}; will retry\n`),
-    });
-  });
-  const close = async (): Promise<void> => {
-    await Promise.all(feeds.map((feed) => feed.close()));
-    await store.close();
-  };
-  try {
-    const appender = await store.appender(origin, signer, (checkpoint) => {
-      for (const feed of feeds) feed.offer(checkpoint);
-    });
-    // A restarted gateway brings its witnesses up to date before any new entry.
-    const latest = feeds.length === 0 ? undefined : await store.checkpoint(origin);
-    if (latest !== undefined) for (const feed of feeds) feed.offer(latest);
-    return { store, appender, url: store.url, close };
-  } catch (error) {
-    await close();
-    throw error;
-  }
+  const reportWitnessError = (message: string) => process.stderr.write(`agenttrail: ${message}; will retry\n`);
+  return openLogWriter(await openStore(database), origin, signer, witnesses, reportWitnessError);
 }

@@ -4,14 +4,11 @@ import { ApprovalDesk } from '../approvals/approval-desk.js';
 import { ApprovalWebhook } from '../approvals/approval-webhook.js';
 import { ApproverRegistry } from '../approvals/approver-registry.js';
 import { PendingApprovals } from '../approvals/pending-approvals.js';
-import { CredentialBroker } from '../credentials/credential-broker.js';
-import { CredentialSourceError, knownSecretsOf, provisionedSecret, readCredential, readCredentials } from '../credentials/credential-sources.js';
-import type { CredentialSecrets, SecretSourceReader } from '../credentials/credential-sources.js';
-import { delegateCredentials } from '../credentials/delegated-credentials.js';
-import { redactingSink } from '../credentials/redacting-sink.js';
-import { SecretRedactor } from '../credentials/secret-redactor.js';
-import { Gateway } from '../gateway/gateway.js';
-import type { GatewayOptions } from '../gateway/gateway.js';
+import { provisionedSecret, readCredential } from '../credentials/credential-sources.js';
+import type { SecretSourceReader } from '../credentials/credential-sources.js';
+import { assembleGateway } from '../gateway/gateway-assembly.js';
+import type { Gateway, GatewayOptions } from '../gateway/gateway.js';
+import { createStdioUpstreamTransport } from '../gateway/stdio-upstream-transport.js';
 import { ApprovalInbox } from './approval-inbox.js';
 import { openAuditDatabase, resolveDatabase } from './audit-database.js';
 import type { AuditDatabase } from './audit-database.js';
@@ -24,7 +21,7 @@ import { redactStderr } from './redacted-stderr.js';
 export interface AuditedGateway {
   readonly gateway: Gateway;
   readonly database: AuditDatabase;
-  /** Where approvers' decisions sent to the gateway (its HTTP API) are checked and recorded. */
+  /** Where approvers' decisions sent to the gateway (its HTTP API, its web UI) are checked and recorded. */
   readonly desk: ApprovalDesk;
   /** The secret GitHub signs its webhook deliveries with (config ingest.github), when configured. */
   readonly githubSecret: string | undefined;
@@ -33,11 +30,11 @@ export interface AuditedGateway {
 }
 
 /**
- * What serve and wrap share: the signing key and log secret (created on first run), the log's
- * writer, the credentials read and routed to the upstreams they are for, the policies (loaded
- * before anything else, so that a broken policy stops the start, and then kept in step with their
- * folder), the approvers' decisions read from the log for the calls that wait for them, and a
- * gateway whose every entry is recorded, and every line printed on stderr, with secrets redacted.
+ * What serve and wrap share on Node: the signing key and log secret (created on first run), the
+ * log's writer, the policies (loaded before anything else, so that a broken policy stops the start,
+ * and then kept in step with their folder), the approvers' decisions read from the log for the
+ * calls that wait for them and the webhook that announces them, and the assembled gateway (see
+ * gateway-assembly.ts), which starts stdio servers, with every line printed on stderr redacted too.
  */
 export async function openAuditedGateway(
   config: GatewayConfig,
@@ -55,30 +52,12 @@ export async function openAuditedGateway(
   const logSecret = await loadOrCreateLogSecret(resolveLogSecretPath(config.log.secret, keyPath));
   const database = await openAuditDatabase(resolveDatabase(flags.db, config.log, env), config.log.origin, signer, config.log.witnesses);
   try {
-    const secrets = await readCredentialsOrRecord(config, database, logSecret, env);
-    const delegations = delegateCredentials(servers, config.credentials, secrets, logSecret);
+    const operator = { transport: 'cli' as const, user: userInfo().username };
+    const reader = nodeSecretReader(env);
     const webhookConfig = config.approvals?.webhook;
-    const webhookSecret = webhookConfig?.secret === undefined ? undefined : await readNamedSecret(WEBHOOK_SECRET_NAME, webhookConfig.secret, nodeSecretReader(env));
+    const webhookSecret = webhookConfig?.secret === undefined ? undefined : await readNamedSecret(WEBHOOK_SECRET_NAME, webhookConfig.secret, reader);
     const github = config.ingest?.github;
-    const githubSecret = github === undefined ? undefined : await readNamedSecret(GITHUB_SECRET_NAME, github.secret, nodeSecretReader(env));
-    const redactor = new SecretRedactor({
-      logSecret,
-      knownSecrets: [
-        ...knownSecretsOf(secrets),
-        ...(webhookSecret === undefined ? [] : [{ name: WEBHOOK_SECRET_NAME, value: webhookSecret }]),
-        ...(githubSecret === undefined ? [] : [{ name: GITHUB_SECRET_NAME, value: githubSecret }]),
-      ],
-      detectors: config.redaction.patterns.map(({ name, pattern }) => ({ name, pattern: new RegExp(pattern) })),
-    });
-    const redactText = (text: string): string => redactor.redactText(text);
-    redactStderr(redactText);
-    const credentials = await CredentialBroker.open({
-      routes: delegations.routes,
-      logSecret,
-      revokedCredentials: () => database.store.revokedCredentials(),
-      onIssuedSecret: (secret) => redactor.remember(secret),
-      conceal: redactText,
-    });
+    const githubSecret = github === undefined ? undefined : await readNamedSecret(GITHUB_SECRET_NAME, github.secret, reader);
     // Calls held for approval wait only where someone can approve them.
     const pending = approvers === undefined ? undefined : new PendingApprovals();
     const webhook =
@@ -95,20 +74,27 @@ export async function openAuditedGateway(
             stillWaiting: (id) => pending.state(id).state === 'pending',
             report,
           });
-    const gateway = new Gateway({
-      servers: delegations.servers,
-      credentials,
-      separator: config.naming.separator,
-      ...(options.prefixNames === undefined ? {} : { prefixNames: options.prefixNames }),
-      sink: redactingSink(database.appender, redactor),
-      onStderrLine: options.onStderrLine,
-      ...(policies ? { policy: policies.gate } : {}),
-      ...(pending ? { approvals: { pending, announcer: webhook } } : {}),
+    const gateway = await assembleGateway({
+      config,
+      servers,
+      sink: database.appender,
+      revokedCredentials: () => database.store.revokedCredentials(),
+      logSecret,
+      secrets: reader,
+      otherSecrets: [
+        ...(webhookSecret === undefined ? [] : [{ name: WEBHOOK_SECRET_NAME, value: webhookSecret }]),
+        ...(githubSecret === undefined ? [] : [{ name: GITHUB_SECRET_NAME, value: githubSecret }]),
+      ],
+      operator,
+      onRedaction: redactStderr,
+      policy: policies?.gate,
+      approvals: pending === undefined ? undefined : { pending, announcer: webhook },
+      options: { ...options, stdioTransport: createStdioUpstreamTransport },
     });
     const inbox = approvers && pending ? new ApprovalInbox(database.store, config.log.origin, approvers, pending, report) : undefined;
     try {
       // Policy loads and rejections are a session of their own in the log, made by whoever runs the gateway.
-      await policies?.start((kind, payload) => gateway.recorder.event({ session: 'policies', agent: { transport: 'cli', user: userInfo().username } }, kind, payload));
+      await policies?.start((kind, payload) => gateway.recorder.event({ session: 'policies', agent: operator }, kind, payload));
       await inbox?.start();
     } catch (error) {
       await policies?.close().catch(() => undefined);
@@ -123,34 +109,6 @@ export async function openAuditedGateway(
   } catch (error) {
     await database.close();
     throw error;
-  }
-}
-
-/**
- * Reads every credential; one that cannot be read stops the start, and the log records which one
- * and why (a `credential.failed` entry), so that a reviewer sees why the gateway was down.
- */
-async function readCredentialsOrRecord(config: GatewayConfig, database: AuditDatabase, logSecret: Uint8Array, env: NodeJS.ProcessEnv): Promise<Map<string, CredentialSecrets>> {
-  try {
-    return await readCredentials(config.credentials, nodeSecretReader(env));
-  } catch (error) {
-    if (!(error instanceof CredentialSourceError)) throw error;
-    // A command's error output is quoted in the reason: shapes of secrets are redacted from it.
-    const sink = redactingSink(database.appender, new SecretRedactor({ logSecret }));
-    const recorded = await sink
-      .append({
-        v: 1,
-        time: new Date().toISOString(),
-        kind: 'credential.failed',
-        session: 'gateway',
-        agent: { transport: 'cli', user: userInfo().username },
-        payload: { credential: { name: error.credential, source: error.source }, reason: error.reason },
-      })
-      .then(
-        (entry) => `recorded as entry ${entry.index} of log "${config.log.origin}"`,
-        (failure: unknown) => `and this could not be recorded: ${failure instanceof Error ? failure.message : String(failure)}`,
-      );
-    throw new Error(`${error.message}; the gateway did not start (${recorded})`, { cause: error });
   }
 }
 

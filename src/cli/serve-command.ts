@@ -3,9 +3,8 @@ import { serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { z } from 'zod';
 import { loadConfigFile } from '../config/load-config-file.js';
-import { oauthTokenVerifier } from '../auth/oauth-access-token.js';
 import { createPrincipalDirectory } from '../auth/principal-directory.js';
-import { createGatewayApp } from '../http/gateway-app.js';
+import { createAuditedGatewayApp } from '../http/audited-gateway-app.js';
 import { openAuditedGateway } from './audited-gateway.js';
 import { onShutdownSignal } from './shutdown.js';
 import { openWebUi } from './web-ui-setup.js';
@@ -27,27 +26,13 @@ export async function runServe(options: ServeOptions, env: NodeJS.ProcessEnv): P
     prefixNames: config.naming.prefix,
     onStderrLine: (server, line) => console.error(`[${server}] ${line}`),
   });
-  const { oauth } = config.auth;
   const principals = createPrincipalDirectory((tokenHash) => database.store.principalByTokenHash(tokenHash));
   const webUi = await openWebUi(config, options, env, { principals, desk });
-  const http = createGatewayApp({
+  const http = createAuditedGatewayApp({
     gateway,
-    listen,
-    api: { desk, principals },
-    events: { principals, githubSecret },
-    ui: webUi.options,
-    authentication: {
-      unauthenticated: config.auth.unauthenticated,
-      principals,
-      oauth: oauth === undefined ? undefined : { verify: oauthTokenVerifier(oauth) },
-      onRefused: ({ remote, reason, agent }) =>
-        gateway.recorder.event(
-          { session: 'refused-at-the-door', agent: { transport: 'http', ...(remote === undefined ? {} : { remote }), ...(agent === undefined ? {} : { id: agent }) } },
-          'auth.refused',
-          { reason },
-        ),
-    },
-    resource: { audience: oauth?.audience, authorizationServer: oauth?.issuer },
+    config: { auth: config.auth, listen },
+    principals,
+    extras: { api: { desk, principals }, events: { principals, githubSecret }, ui: webUi.options },
     remoteAddressOf: (c) => getConnInfo(c).remote.address,
   });
   const server = serve({ fetch: http.app.fetch, hostname: listen.host, port: listen.port });

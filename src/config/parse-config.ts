@@ -21,7 +21,7 @@ export interface ParseConfigOptions {
 export function parseConfig(
   text: string,
   fileName: string,
-  environment: Environment = processEnvironment(),
+  environment: Environment,
   options: ParseConfigOptions = {},
 ): GatewayConfig {
   const { value: parsed, issueAt } = readYamlDocument(text, fileName);
@@ -37,8 +37,4 @@ export function parseConfig(
     throw ConfigError.fromIssues(problems.map((problem) => issueAt(problem.path, problem.reason)));
   }
   return result.data;
-}
-
-function processEnvironment(): Environment {
-  return typeof process === 'undefined' ? {} : process.env;
 }

@@ -1,6 +1,7 @@
 import { STDIO_DEFAULT_MAX_BUFFER_SIZE } from '@modelcontextprotocol/client';
 import { StdioClientTransport, type StdioServerParameters } from '@modelcontextprotocol/client/stdio';
-import { StdioMessageReader, type CorruptStdoutError } from './stdio-message-reader.js';
+import type { CorruptStdoutError } from './corrupt-stdout-error.js';
+import { StdioMessageReader } from './stdio-message-reader.js';
 
 /**
  * The SDK's stdio client transport (spawning, cross-platform command lookup, the stdin-EOF, SIGTERM,

@@ -82,7 +82,8 @@ class PendingCall implements RoundContext {
       onAbandoned();
       this.#abort.abort(new Error('the agent did not answer the input request in time'));
     }, BRIDGED_ROUND_SECONDS * 1000);
-    this.#expiry.unref?.();
+    // Node's timers are objects that can stop holding the process open; a Worker's are numbers.
+    (this.#expiry as { unref?(): void }).unref?.();
     start(this).then(
       (result) => this.settle({ kind: 'done', result }),
       (error: unknown) => this.settle({ kind: 'failed', error }),

@@ -1,16 +1,9 @@
 import { parseJSONRPCMessage, type JSONRPCMessage } from '@modelcontextprotocol/client';
+import { CorruptStdoutError } from './corrupt-stdout-error.js';
 
 const NEWLINE = 0x0a;
 const EXCERPT_CHARS = 80;
 const STRAY_LINE_CHARS = 500;
-
-/** A stdio server's stdout can no longer be read as a stream of JSON-RPC messages. */
-export class CorruptStdoutError extends Error {
-  constructor(detail: string) {
-    super(detail);
-    this.name = 'CorruptStdoutError';
-  }
-}
 
 export interface StdioMessageReaderOptions {
   /** A line (or an unfinished one) longer than this corrupts the stream: memory stays bounded. */

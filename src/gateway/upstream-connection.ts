@@ -12,13 +12,14 @@ import {
   type Result,
   type ServerCapabilities,
   type SubscriptionFilter,
+  type Transport,
   type VersionNegotiationMode,
 } from '@modelcontextprotocol/client';
 import type { ServerConfig } from '../config/config-schema.js';
 import { carriedHeaders } from './credential-headers.js';
-import { CorruptStdoutError } from './stdio-message-reader.js';
+import { CorruptStdoutError } from './corrupt-stdout-error.js';
 import { UpstreamClient } from './upstream-client.js';
-import { createUpstreamTransport } from './upstream-transport.js';
+import { createUpstreamTransport, StdioUnavailableError, type StdioTransportFactory } from './upstream-transport.js';
 import { UpstreamError } from './upstream-error.js';
 import { WantedNotifications, askForNotifications } from './wanted-notifications.js';
 
@@ -44,6 +45,8 @@ export interface UpstreamConnectionOptions {
   onStderrLine?: (server: string, line: string) => void;
   /** The credential headers every request to an HTTP server carries, asked for each request. */
   credentialHeaders?: (server: string) => Readonly<Record<string, string>>;
+  /** How stdio servers are started; none where processes cannot be (a Worker): only HTTP servers then. */
+  stdioTransport?: StdioTransportFactory | undefined;
 }
 
 export interface UpstreamRequestOptions {
@@ -167,11 +170,18 @@ export class UpstreamConnection {
       this.options.onStderrLine?.(this.name, line);
     };
     const credentialHeaders = this.options.credentialHeaders;
-    const transport = createUpstreamTransport(
-      this.config,
-      { onStderrLine: keep, onStrayStdoutLine: (line) => keep(`(on stdout) ${line}`) },
-      credentialHeaders === undefined ? undefined : () => credentialHeaders(this.name),
-    );
+    let transport: Transport;
+    try {
+      transport = createUpstreamTransport(
+        this.config,
+        { onStderrLine: keep, onStrayStdoutLine: (line) => keep(`(on stdout) ${line}`) },
+        credentialHeaders === undefined ? undefined : () => credentialHeaders(this.name),
+        this.options.stdioTransport,
+      );
+    } catch (error) {
+      if (!(error instanceof StdioUnavailableError)) throw error;
+      throw new UpstreamError(this.name, 'unavailable', error.message);
+    }
     /** What broke the protocol while connecting: a better reason than the "Connection closed" it causes. */
     let violation: string | undefined;
     client.onclose = () => {

@@ -1,7 +1,5 @@
 import { SSEClientTransport, StreamableHTTPClientTransport, type Transport } from '@modelcontextprotocol/client';
-import { getDefaultEnvironment } from '@modelcontextprotocol/client/stdio';
-import type { ServerConfig } from '../config/config-schema.js';
-import { CheckedStdioTransport } from './checked-stdio-transport.js';
+import type { ServerConfig, StdioServerConfig } from '../config/config-schema.js';
 import { fetchWithCredentials } from './credential-headers.js';
 
 /** How a transport to one upstream reports the upstream's own diagnostics. */
@@ -13,31 +11,34 @@ export interface UpstreamDiagnostics {
 }
 
 /**
- * Builds the SDK client transport for one configured upstream. A stdio server gets the SDK's minimal
- * default environment plus its configured `env`, never the gateway's whole environment, so secrets
- * the gateway holds do not leak into every tool server. An HTTP server's requests get the credential
- * headers `credentialHeaders` gives at the time of each request, and those carried for one call.
+ * Starts a stdio server and connects to it. Only a runtime that can spawn processes has one (the
+ * Node edge, src/gateway/stdio-upstream-transport.ts), so the runtime-neutral core never imports it.
+ */
+export type StdioTransportFactory = (server: StdioServerConfig, diagnostics: UpstreamDiagnostics) => Transport;
+
+/** A stdio server configured where no process can be started. */
+export class StdioUnavailableError extends Error {
+  constructor(command: string) {
+    super(`is a stdio server (command: ${command}), and this runtime cannot start processes: reach it over HTTP (url:)`);
+    this.name = 'StdioUnavailableError';
+  }
+}
+
+/**
+ * Builds the SDK client transport for one configured upstream. A stdio server is started by
+ * `stdio`; without it (a Cloudflare Worker) only HTTP servers can be reached. An HTTP server's
+ * requests get the credential headers `credentialHeaders` gives at the time of each request, and
+ * those carried for one call.
  */
 export function createUpstreamTransport(
   server: ServerConfig,
   diagnostics: UpstreamDiagnostics,
   credentialHeaders: () => Readonly<Record<string, string>> = () => ({}),
+  stdio?: StdioTransportFactory,
 ): Transport {
   if ('command' in server) {
-    const transport = new CheckedStdioTransport(
-      {
-        command: server.command,
-        args: server.args,
-        env: { ...getDefaultEnvironment(), ...server.env },
-        ...(server.cwd === undefined ? {} : { cwd: server.cwd }),
-        stderr: 'pipe',
-      },
-      (line) => diagnostics.onStrayStdoutLine(line),
-    );
-    transport.stderr?.on('data', (chunk: Buffer) => {
-      for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') diagnostics.onStderrLine(line);
-    });
-    return transport;
+    if (stdio === undefined) throw new StdioUnavailableError(server.command);
+    return stdio(server, diagnostics);
   }
   const url = new URL(server.url);
   const requestInit: RequestInit = { headers: server.headers };

@@ -55,7 +55,7 @@ export function compilePolicySet(sources: readonly PolicySource[], defaultOutcom
     let document: ReturnType<typeof readYamlDocument>;
     let text: string;
     try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(source.bytes);
+      text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(source.bytes);
     } catch {
       issues.push({ file: source.location, line: 1, column: 1, path: '', reason: 'not UTF-8 text' });
       continue;

@@ -212,7 +212,7 @@ export function parseEntryBody(log: string, index: number, body: unknown): Entry
   const bytes = blobBytes(body, `the body of ${where}`);
   let json: unknown;
   try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    json = JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes));
   } catch (error) {
     throw new Error(`${where} is not valid UTF-8 JSON: ${error instanceof Error ? error.message : String(error)}`);
   }

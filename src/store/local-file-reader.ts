@@ -2,17 +2,12 @@ import Database from 'libsql';
 import AsyncDatabase from 'libsql/promise';
 import { storedLeaf } from './entry-queries.js';
 import type { StoredLeaf } from './entry-queries.js';
+import type { BackgroundQuery, LocalFileReading } from './libsql-store.js';
 
 const PAGE_BYTES = 16 * 1024 * 1024;
 const FIRST_PAGE_ENTRIES = 1000;
 const MIN_PAGE_ENTRIES = 16;
 const MAX_PAGE_ENTRIES = 16_384;
-
-/** A query with positional arguments. */
-export interface BackgroundQuery {
-  readonly sql: string;
-  readonly args: readonly (string | number)[];
-}
 
 /**
  * Reads a local database file through the libsql driver itself, for the two reads that dominate
@@ -20,7 +15,7 @@ export interface BackgroundQuery {
  * runs every statement on the main thread, where a scan of the whole log would hold up hashing.
  * The async connection runs its statements on the driver's own thread.
  */
-export class LocalFileReader {
+export class LocalFileReader implements LocalFileReading {
   readonly #rows: Database.Database;
   readonly #background: AsyncDatabase;
 

@@ -1,5 +1,6 @@
 import AsyncDatabase from 'libsql/promise';
 import type { InStatement, InValue } from '@libsql/client';
+import type { LocalFileWriting } from './libsql-store.js';
 
 interface AsyncStatement {
   all(...args: unknown[]): Promise<unknown[]>;
@@ -14,7 +15,7 @@ const PREPARED_STATEMENTS_KEPT = 64;
  * busy gateway commits one entry at a time; here the event loop goes on reading requests, which
  * then share the next commit.
  */
-export class LocalFileWriter {
+export class LocalFileWriter implements LocalFileWriting {
   readonly #database: AsyncDatabase;
   readonly #prepared = new Map<string, Promise<AsyncStatement>>();
 
