@@ -17,6 +17,7 @@ import { loadOrCreateLogSecret, resolveLogSecretPath } from './log-secret.js';
 import { nodeSecretReader } from './node-secret-reader.js';
 import { PolicyWatch } from './policy-watch.js';
 import { redactStderr } from './redacted-stderr.js';
+import { reportingWriteFailures } from './write-failure-report.js';
 
 export interface AuditedGateway {
   readonly gateway: Gateway;
@@ -77,7 +78,7 @@ export async function openAuditedGateway(
     const gateway = await assembleGateway({
       config,
       servers,
-      sink: database.appender,
+      sink: reportingWriteFailures(database.appender, report),
       revokedCredentials: () => database.store.revokedCredentials(),
       logSecret,
       secrets: reader,

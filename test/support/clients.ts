@@ -139,6 +139,14 @@ export async function connectClient(options: ConnectClientOptions): Promise<Conn
   };
 }
 
+/** A sessionful 2025-11-25 agent and a stateless 2026-07-28 agent of the gateway at `url`, in that order. */
+export function connectAgentOfEachRevision(url: string): Promise<[ConnectedClient, ConnectedClient]> {
+  return Promise.all([
+    connectClient({ transport: 'http', url, revision: '2025-11-25' }),
+    connectClient({ transport: 'http', url, revision: '2026-07-28' }),
+  ]);
+}
+
 function negotiationFor(revision: ClientRevision | 'auto'): VersionNegotiationOptions {
   switch (revision) {
     case '2025-11-25':

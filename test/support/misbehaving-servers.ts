@@ -59,6 +59,12 @@ export const hasResultFor = (name: string) => (entries: Entry[]) => {
   return call !== undefined && entries.some((entry) => entry.kind === 'tool.result' && entry.call === call.call);
 };
 
+/** The `message` argument of every call of a misbehaving server's `ok` tool in `entries`, in log order. */
+export const okMessages = (entries: Entry[]): string[] =>
+  entries
+    .filter((entry) => entry.kind === 'tool.call' && entry.tool === 'ok')
+    .map((entry) => (entry.payload as { params: { arguments: { message: string } } }).params.arguments.message);
+
 /** The process id a misbehaving server's `ok` or `chatty` tool reports. */
 export function pidOf(result: CallToolResult): string {
   const pid = /\(pid (\d+)\)/.exec(textsOf(result)[0] ?? '')?.[1];
