@@ -3,6 +3,7 @@ import {
   SERVER_INFO_META_KEY,
   SdkError,
   SdkErrorCode,
+  SdkHttpError,
   type ClientCapabilities,
   type Implementation,
   type Notification,
@@ -98,19 +99,37 @@ export class UpstreamConnection {
 
   async request(method: RequestMethod, params: Record<string, unknown> | undefined, options: UpstreamRequestOptions = {}): Promise<Result> {
     const client = await this.connected();
-    const sent = client.getProtocolEra() === 'modern' && options.envelope ? withEnvelope(params, options.envelope) : params;
     try {
-      const result = await client.request({ method, ...(sent === undefined ? {} : { params: sent }) } as never, {
-        timeout: this.config.timeoutMs,
-        ...(options.signal ? { signal: options.signal } : {}),
-        ...(options.onprogress ? { onprogress: options.onprogress, resetTimeoutOnProgress: true } : {}),
-        ...(options.allowInputRequired ? { allowInputRequired: true } : {}),
-        ...(options.headers && Object.keys(options.headers).length > 0 ? { headers: carriedHeaders(options.headers) } : {}),
-      });
-      return withoutServerInfo(result);
+      return await this.send(client, method, params, options);
+    } catch (error) {
+      if (!sessionGone(error)) throw this.explain(error, method);
+      // The server started again and forgot the session. It refused the request without running
+      // it, so the request goes once more, on a new session.
+      this.drop(client);
+    }
+    try {
+      return await this.send(await this.connected(), method, params, options);
     } catch (error) {
       throw this.explain(error, method);
     }
+  }
+
+  private async send(client: Client, method: RequestMethod, params: Record<string, unknown> | undefined, options: UpstreamRequestOptions): Promise<Result> {
+    const sent = client.getProtocolEra() === 'modern' && options.envelope ? withEnvelope(params, options.envelope) : params;
+    const result = await client.request({ method, ...(sent === undefined ? {} : { params: sent }) } as never, {
+      timeout: this.config.timeoutMs,
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.onprogress ? { onprogress: options.onprogress, resetTimeoutOnProgress: true } : {}),
+      ...(options.allowInputRequired ? { allowInputRequired: true } : {}),
+      ...(options.headers && Object.keys(options.headers).length > 0 ? { headers: carriedHeaders(options.headers) } : {}),
+    });
+    return withoutServerInfo(result);
+  }
+
+  /** Forgets a client whose server no longer serves it; the next call connects afresh, at once. */
+  private drop(client: Client): void {
+    if (this.#client === client) this.#client = undefined;
+    void client.close().catch(() => undefined);
   }
 
   /**
@@ -205,7 +224,7 @@ export class UpstreamConnection {
       await client.connect(transport, { timeout: this.config.timeoutMs });
     } catch (error) {
       await client.close().catch(() => undefined);
-      const cause = violation === undefined ? (error instanceof Error ? error.message : String(error)) : `it sent invalid JSON-RPC: ${violation}`;
+      const cause = violation === undefined ? transportFailure(error) : `it sent invalid JSON-RPC: ${violation}`;
       const reason = `failed to start: ${cause}${this.outputHint()}`;
       this.fail(reason);
       throw new UpstreamError(this.name, 'unavailable', reason);
@@ -282,7 +301,13 @@ export class UpstreamConnection {
 
   /** Protocol errors the upstream itself answered pass through unchanged; transport failures get our reason. */
   private explain(error: unknown, method: string): unknown {
+    if (isUnreachable(error)) {
+      return new UpstreamError(this.name, 'unavailable', `failed during ${method}: ${transportFailure(error)}; it is tried again on the next call`);
+    }
     if (!(error instanceof SdkError)) return error;
+    if (error instanceof SdkHttpError) {
+      return new UpstreamError(this.name, 'unavailable', `failed during ${method}: it answered HTTP ${error.status}: ${error.message}`);
+    }
     if (error.code === SdkErrorCode.RequestTimeout) {
       return new UpstreamError(this.name, 'timeout', `did not answer ${method} within ${this.config.timeoutMs} ms`);
     }
@@ -292,6 +317,28 @@ export class UpstreamConnection {
     }
     return error;
   }
+}
+
+/**
+ * An HTTP server that answers a request of a session it does not know: 404 in the MCP spec, 400
+ * "No valid session ID" in servers built on the SDK's examples. It restarted (or dropped the session).
+ */
+function sessionGone(error: unknown): boolean {
+  if (!(error instanceof SdkHttpError)) return false;
+  return error.status === 404 || (error.status === 400 && /session/i.test(error.message));
+}
+
+/** fetch's own failure (undici's "fetch failed"): the server could not be reached at all. */
+function isUnreachable(error: unknown): error is TypeError {
+  return error instanceof TypeError && error.message === 'fetch failed';
+}
+
+/** Why a transport failed, with what lies under fetch's bare "fetch failed" (connect ECONNREFUSED ...). */
+function transportFailure(error: unknown): string {
+  if (!isUnreachable(error)) return error instanceof Error ? error.message : String(error);
+  const cause = error.cause;
+  const detail = cause instanceof Error ? cause.message || (cause as { code?: unknown }).code : undefined;
+  return `cannot reach it (${typeof detail === 'string' && detail !== '' ? detail : 'fetch failed'})`;
 }
 
 function withEnvelope(params: Record<string, unknown> | undefined, envelope: Record<string, unknown>): Record<string, unknown> {

@@ -108,9 +108,12 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** server-everything's Streamable HTTP transport: one session per `initialize`, endpoint `/mcp`. */
-export function startEverythingHttp(): Promise<RunningHttpServer> {
-  return startListeningServer('streamableHttp', '/mcp');
+/**
+ * server-everything's Streamable HTTP transport: one session per `initialize`, endpoint `/mcp`. On
+ * `port` when given (a server started again where the one before it listened), else on a free one.
+ */
+export function startEverythingHttp(port?: number): Promise<RunningHttpServer> {
+  return startListeningServer('streamableHttp', '/mcp', port);
 }
 
 /** server-everything's legacy HTTP+SSE transport (2024-11-05): GET `/sse`, POST `/message`. */
@@ -128,10 +131,10 @@ process.once('exit', () => {
 const START_ATTEMPTS = 3;
 const START_TIMEOUT_MS = 15_000;
 
-async function startListeningServer(mode: 'streamableHttp' | 'sse', path: string): Promise<RunningHttpServer> {
+async function startListeningServer(mode: 'streamableHttp' | 'sse', path: string, fixedPort?: number): Promise<RunningHttpServer> {
   const failures: string[] = [];
   for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
-    const port = await freePort();
+    const port = fixedPort ?? (await freePort());
     const started = await spawnAndWaitForPort(mode, port);
     if (started.ok) {
       return { ...started.server, url: new URL(`http://127.0.0.1:${port}${path}`) };
