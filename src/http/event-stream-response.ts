@@ -8,6 +8,14 @@ const SSE_HEADERS = {
   'X-Accel-Buffering': 'no',
 } as const;
 
+/**
+ * How much an agent may leave unread on one stream. An agent that reads nothing would otherwise
+ * have every message queued for it, without bound; once this much waits, the stream ends after what
+ * is queued (the session keeps the messages, see SessionEventStore) and the agent's client resumes
+ * with Last-Event-ID. Above the session's own bound, so that a resumed stream fits.
+ */
+const UNREAD_BYTES_LIMIT = 4 * 1024 * 1024;
+
 const encoder = new TextEncoder();
 
 /** One open `text/event-stream` response: what is sent on it reaches the agent at once. */
@@ -19,15 +27,18 @@ export class EventStreamResponse {
 
   /** `onCancel` runs when the agent goes away (the body is cancelled), not when `close` is called. */
   constructor(headers: Record<string, string>, onCancel: () => void) {
-    const body = new ReadableStream<Uint8Array>({
-      start: (controller) => {
-        this.#controller = controller;
+    const body = new ReadableStream<Uint8Array>(
+      {
+        start: (controller) => {
+          this.#controller = controller;
+        },
+        cancel: () => {
+          this.#stop();
+          onCancel();
+        },
       },
-      cancel: () => {
-        this.#stop();
-        onCancel();
-      },
-    });
+      new ByteLengthQueuingStrategy({ highWaterMark: UNREAD_BYTES_LIMIT }),
+    );
     this.response = new Response(body, { status: 200, headers: { ...SSE_HEADERS, ...headers } });
     this.#keepAlive = setInterval(() => this.#write(': keepalive\n\n'), KEEP_ALIVE_MS);
   }
@@ -55,6 +66,11 @@ export class EventStreamResponse {
 
   #write(text: string): void {
     if (!this.#open) return;
+    // desiredSize is what the limit leaves of it: the agent has read nothing of the last UNREAD_BYTES_LIMIT.
+    if ((this.#controller?.desiredSize ?? 1) <= 0) {
+      this.close();
+      return;
+    }
     try {
       this.#controller?.enqueue(encoder.encode(text));
     } catch {

@@ -20,7 +20,9 @@ const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures')
  * `[nodemon] watching path(s): *.*`, `{"level":30,"msg":"misbehaving-server: a JSON log line on stdout"}`),
  * then answers `chatty: answered anyway (pid N)`. `stale-messages`
  * sends progress for a token nobody holds and a response to a request nobody made, then answers
- * `stale-messages: answered (pid N)`.
+ * `stale-messages: answered (pid N)`. `flood {count, bytes}` sends `count` log messages
+ * (`notifications/message`, data `<n> xxx…` of about `bytes` characters) that belong to no call, then
+ * answers `flood: sent <count> (pid N)`.
  * With `callsFile`, every tools/call it receives is appended there. With `garbageAtStart`, it writes
  * `{"jsonrpc":"2.0","method":"notifications/mess` (cut off) before it reads anything.
  */
