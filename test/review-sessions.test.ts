@@ -3,7 +3,7 @@
 // The sessions are recorded by a real gateway in front of server-everything (test/support/recorded-sessions.ts).
 import { afterAll, beforeAll, describe, expect, it, test } from 'vitest';
 import { z } from 'zod';
-import { durationText } from '../src/cli/duration-text.js';
+import { durationText } from '../src/review/duration-text.js';
 import { CREDENTIAL_SECRET, recordSessions } from './support/recorded-sessions.js';
 import type { RecordedSessions } from './support/recorded-sessions.js';
 import { runAgenttrail } from './support/run-agenttrail.js';

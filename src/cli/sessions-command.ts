@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { agentLabel } from '../review/agent-label.js';
 import { listSessions, SessionFilterSchema } from '../review/session-summaries.js';
 import type { SessionFilter, SessionSummary } from '../review/session-summaries.js';
-import { durationText } from './duration-text.js';
+import { durationText } from '../review/duration-text.js';
 import { chooseLog } from './log-choice.js';
 import { openReviewDatabase } from './review-database.js';
 import { writeToStdout } from './standard-output.js';

@@ -9,7 +9,7 @@ import { summarizeSession } from '../review/session-summaries.js';
 import type { SessionSummary } from '../review/session-summaries.js';
 import { REMOVED_BY_RETENTION } from '../review/result-summary.js';
 import { readTimeline } from '../review/session-timeline.js';
-import { durationText } from './duration-text.js';
+import { durationText } from '../review/duration-text.js';
 import { chooseLog } from './log-choice.js';
 import { openReviewDatabase } from './review-database.js';
 import { writeToStdout } from './standard-output.js';

@@ -2,7 +2,7 @@ import type { Principal } from '../../auth/principal.js';
 import { agentLabel } from '../../review/agent-label.js';
 import type { CallView, EventView, LinkedEntryView } from '../../review/call-view.js';
 import type { SessionSummary } from '../../review/session-summaries.js';
-import { durationText } from '../../cli/duration-text.js';
+import { durationText } from '../../review/duration-text.js';
 import { PageLayout } from './page-layout.js';
 import { BAR_OUTCOME_LABELS, barOutcomeOf, TimelineChart } from './timeline-chart.js';
 

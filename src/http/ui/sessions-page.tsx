@@ -2,7 +2,7 @@ import type { Principal } from '../../auth/principal.js';
 import { EntryOutcomeSchema } from '../../ledger/entry.js';
 import { agentLabel } from '../../review/agent-label.js';
 import type { SessionSummary } from '../../review/session-summaries.js';
-import { durationText } from '../../cli/duration-text.js';
+import { durationText } from '../../review/duration-text.js';
 import { PageLayout } from './page-layout.js';
 
 /** The filter form's fields as the reader typed them (shown again), and the session list filtered by them. */

@@ -1,5 +1,5 @@
 import type { CallView } from '../../review/call-view.js';
-import { durationText } from '../../cli/duration-text.js';
+import { durationText } from '../../review/duration-text.js';
 
 /** How a call ended, as the timeline colours it (ui-stylesheet.ts: `.outcome-<name>`). */
 export type BarOutcome = 'ok' | 'error' | 'timeout' | 'denied' | 'cancelled' | 'pending';
