@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import canonicalize from 'canonicalize';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalBytes, canonicalHash, MAX_JSON_DEPTH, sha256Hex } from '../src/ledger/canonical-json.js';
 
@@ -80,6 +82,26 @@ describe('canonicalBytes (RFC 8785)', () => {
     const loop: Record<string, unknown> = { a: 1 };
     loop['self'] = { back: loop };
     expect(() => canonicalBytes(loop)).toThrow(/\$\.self\.back: the value contains a circular reference/);
+  });
+
+  it('writes what an independent RFC 8785 implementation (the canonicalize package) writes, for any JSON value', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 6, stringUnit: 'grapheme' }), (value) => {
+        expect(text(value)).toBe(canonicalize(value));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('refuses a lone surrogate anywhere, as the canonicalize package does', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 3 }), fc.constantFrom('\ud800', 'x\udfff', '\udbff\u0041'), fc.boolean(), (value, lone, asKey) => {
+        const hostile = asKey ? { [lone]: value } : [value, lone];
+        expect(() => canonicalize(hostile)).toThrow();
+        expect(() => canonicalBytes(hostile)).toThrow(/lone surrogate/);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('accepts the same object twice when it is not a cycle', () => {

@@ -13,7 +13,6 @@ export function nodeUiAssetFiles(): UiAssetFiles {
     app: fileURLToPath(new URL('../', import.meta.url)),
     'noble-hashes': dirname(fileURLToPath(import.meta.resolve('@noble/hashes/sha2.js'))),
     'noble-ed25519': dirname(fileURLToPath(import.meta.resolve('@noble/ed25519'))),
-    canonicalize: dirname(fileURLToPath(import.meta.resolve('canonicalize'))),
   };
   return {
     async read(root, path) {

@@ -1,6 +1,5 @@
-import canonicalize from 'canonicalize';
-import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
+import { ledgerPrimitives } from './primitives.js';
 
 /** A value that has no RFC 8785 (JCS) form, so it cannot be signed or hashed. */
 export class CanonicalJsonError extends Error {
@@ -19,17 +18,7 @@ export class CanonicalJsonError extends Error {
  * property is omitted, as in JSON, so optional fields may be spelled out as undefined.
  */
 export function canonicalBytes(value: unknown): Uint8Array {
-  assertJsonValue(value, [], new Set());
-  let text: string | undefined;
-  try {
-    text = canonicalize(value);
-  } catch (error) {
-    throw new CanonicalJsonError('$', error instanceof Error ? error.message : String(error));
-  }
-  if (text === undefined) {
-    throw new CanonicalJsonError('$', 'the value has no JSON representation');
-  }
-  return new TextEncoder().encode(text);
+  return new TextEncoder().encode(canonicalText(value, [], []));
 }
 
 /** Lower-case hex SHA-256 of the canonical bytes of a JSON value (e.g. `argsHash`). */
@@ -37,9 +26,9 @@ export function canonicalHash(value: unknown): string {
   return sha256Hex(canonicalBytes(value));
 }
 
-/** Lower-case hex SHA-256 of some bytes. */
+/** Lower-case hex SHA-256 of some bytes, with the runtime's primitives (see primitives.ts). */
 export function sha256Hex(bytes: Uint8Array): string {
-  return bytesToHex(sha256(bytes));
+  return bytesToHex(ledgerPrimitives().sha256(bytes));
 }
 
 /**
@@ -53,22 +42,24 @@ export const MAX_JSON_DEPTH = 512;
 const LONE_SURROGATE = /\p{Cs}/u;
 
 /**
- * Throws CanonicalJsonError for anything without a JSON form. `path` holds the keys and positions
- * down to `value`, turned into text only for the error: building it for every member cost more than
- * the check itself.
+ * The canonical text of `value`, or CanonicalJsonError for anything without a JSON form, in one
+ * walk. Strings and numbers are as JSON.stringify writes them, which is what RFC 8785 asks for once
+ * lone surrogates are refused; keys sort by UTF-16 code units, as Array.prototype.sort does.
+ * `path` holds the keys and positions down to `value`, turned into text only for an error:
+ * building it for every member cost more than the check itself.
  */
-function assertJsonValue(value: unknown, path: (string | number)[], ancestors: Set<object>): void {
+function canonicalText(value: unknown, path: (string | number)[], ancestors: object[]): string {
   switch (typeof value) {
     case 'string':
       if (!value.isWellFormed()) throw notWellFormed(value, formatPath(path));
-      return;
+      return JSON.stringify(value);
     case 'boolean':
-      return;
+      return value ? 'true' : 'false';
     case 'number':
       if (!Number.isFinite(value)) {
         throw new CanonicalJsonError(formatPath(path), `${value} is not a JSON number`);
       }
-      return;
+      return JSON.stringify(value);
     case 'undefined':
       throw new CanonicalJsonError(formatPath(path), 'undefined is not a JSON value');
     case 'bigint':
@@ -79,37 +70,49 @@ function assertJsonValue(value: unknown, path: (string | number)[], ancestors: S
     case 'object':
       break;
   }
-  if (value === null) return;
-  if (ancestors.has(value)) {
-    throw new CanonicalJsonError(formatPath(path), 'the value contains a circular reference');
-  }
-  if (ancestors.size === MAX_JSON_DEPTH) {
-    const shown = formatPath(path);
-    throw new CanonicalJsonError(shown.length > 100 ? `${shown.slice(0, 100)}…` : shown, `nested deeper than ${MAX_JSON_DEPTH} levels`);
-  }
-  ancestors.add(value);
+  if (value === null) return 'null';
+  // A cycle nests without end, so it is looked for only once the depth limit is reached.
+  if (ancestors.length === MAX_JSON_DEPTH) throw tooDeep(path, ancestors);
+  ancestors.push(value);
+  let text: string;
   if (Array.isArray(value)) {
+    text = '[';
     for (let position = 0; position < value.length; position++) {
       path.push(position);
-      assertJsonValue(value[position], path, ancestors);
+      text += (position === 0 ? '' : ',') + canonicalText(value[position], path, ancestors);
       path.pop();
     }
+    text += ']';
   } else {
     const prototype: unknown = Object.getPrototypeOf(value);
     if (prototype !== Object.prototype && prototype !== null) {
       const kind = (value as { constructor?: { name?: string } }).constructor?.name ?? 'object';
       throw new CanonicalJsonError(formatPath(path), `a ${kind} is not a plain JSON object`);
     }
-    for (const key of Object.keys(value)) {
+    text = '{';
+    for (const key of Object.keys(value).sort()) {
       const member = (value as Record<string, unknown>)[key];
       if (member === undefined) continue;
       path.push(key);
       if (!key.isWellFormed()) throw notWellFormed(key, `${formatPath(path)} (the key)`);
-      assertJsonValue(member, path, ancestors);
+      text += (text.length === 1 ? '' : ',') + JSON.stringify(key) + ':' + canonicalText(member, path, ancestors);
       path.pop();
     }
+    text += '}';
   }
-  ancestors.delete(value);
+  ancestors.pop();
+  return text;
+}
+
+/** Names the first place where the value contains itself, if it does, else where it got too deep. */
+function tooDeep(path: readonly (string | number)[], ancestors: readonly object[]): CanonicalJsonError {
+  for (let depth = 1; depth < ancestors.length; depth++) {
+    if (ancestors.indexOf(ancestors[depth]!) < depth) {
+      return new CanonicalJsonError(formatPath(path.slice(0, depth)), 'the value contains a circular reference');
+    }
+  }
+  const shown = formatPath(path);
+  return new CanonicalJsonError(shown.length > 100 ? `${shown.slice(0, 100)}…` : shown, `nested deeper than ${MAX_JSON_DEPTH} levels`);
 }
 
 function formatPath(path: readonly (string | number)[]): string {

@@ -9,7 +9,7 @@ import { UI_STYLESHEET } from './ui-stylesheet.js';
  * plain ES modules) and the packages they import, not a bundle: the verification a reviewer runs
  * in the browser is the very code `agenttrail verify` runs. An import map names the packages.
  */
-export type AssetRoot = 'app' | 'noble-hashes' | 'noble-ed25519' | 'canonicalize';
+export type AssetRoot = 'app' | 'noble-hashes' | 'noble-ed25519';
 
 /** Reads the files the browser may load; the runtime adapter knows where they are (src/cli/ui-asset-files.ts). */
 export interface UiAssetFiles {
@@ -24,7 +24,6 @@ export const IMPORT_MAP = JSON.stringify({
   imports: {
     '@noble/hashes/': `${ASSETS}/noble-hashes/`,
     '@noble/ed25519': `${ASSETS}/noble-ed25519/index.js`,
-    canonicalize: `${ASSETS}/canonicalize/canonicalize.js`,
   },
 });
 
@@ -80,7 +79,7 @@ export function uiAssets(files: UiAssetFiles): Hono {
     const path = c.req.path.slice(`${ASSETS}/app/`.length);
     return script(APP_MODULE.test(path) ? await files.read('app', path) : undefined);
   });
-  for (const root of ['noble-hashes', 'noble-ed25519', 'canonicalize'] as const) {
+  for (const root of ['noble-hashes', 'noble-ed25519'] as const) {
     assets.get(`/${root}/:file`, async (c) => {
       const file = c.req.param('file');
       return script(PACKAGE_MODULE.test(file) ? await files.read(root, file) : undefined);
