@@ -72,6 +72,27 @@ describe('redaction of secrets before they are recorded', () => {
     expect(custom.redactText('key ACME-123456 issued')).toMatch(/^key \[redacted:acme-key:[0-9a-f]{32}:[0-9a-f]{64}\] issued$/);
   });
 
+  it('finds configured patterns whatever their flags, groups and back-references (text is screened with all patterns at once)', () => {
+    const custom = new SecretRedactor({
+      logSecret: LOG_SECRET,
+      detectors: [
+        { name: 'case-blind', pattern: /secret-word-[a-z]{4}/i },
+        // The same group name as the built-in bearer-token detector's.
+        { name: 'named', pattern: /pin=(?<bearer>[0-9]{8})/, group: 'bearer' },
+        { name: 'repeated', pattern: /(?<half>[A-Z]{5})-\k<half>/ },
+        { name: 'numbered', pattern: /([a-z]{6})~\1/ },
+        { name: 'unicode', pattern: /\p{Script=Greek}{9}/u },
+      ],
+    });
+    const redacted = (text: string) => custom.redactText(text).replace(MARKER, '[M]');
+    expect(redacted('say SECRET-WORD-ABCD now')).toBe('say [M] now');
+    expect(redacted('login pin=12345678 ok')).toBe('login pin=[M] ok');
+    expect(redacted('code QWERT-QWERT and QWERT-ASDFG')).toBe('code [M] and QWERT-ASDFG');
+    expect(redacted('again abcdef~abcdef, not abcdef~abcdeg')).toBe('again [M], not abcdef~abcdeg');
+    expect(redacted('word αβγδεζηθι end')).toBe('word [M] end');
+    expect(redacted('Authorization: Bearer abcdefghijklmnop1234')).toBe('Authorization: Bearer [M]');
+  });
+
   it('returns the very same value when there is nothing to redact', () => {
     const payload = {
       content: [{ type: 'text', text: 'Echo: hello from call 42 (sha256 3f79bb7b435b05321651daefd374cdc681dc06faa65e374e38337b88ca046dea)' }],

@@ -34,6 +34,8 @@ const MAX_REMEMBERED = 1024;
 export class SecretRedactor {
   readonly #logSecret: Uint8Array;
   readonly #detectors: readonly CompiledDetector[];
+  /** True for text in which some detector may find a secret: most recorded strings hold none. */
+  readonly #screens: readonly RegExp[];
   /** Value to name, the configured ones first; found wherever they appear. */
   readonly #known = new Map<string, string>();
   readonly #configuredCount: number;
@@ -52,6 +54,7 @@ export class SecretRedactor {
       pattern: new RegExp(detector.pattern.source, `g${detector.pattern.flags.replace(/[gy]/g, '')}`),
       group: detector.group,
     }));
+    this.#screens = compileScreens(this.#detectors);
   }
 
   /** A secret learnt at run time (a token obtained for an upstream): redacted from now on, like a configured one. */
@@ -74,6 +77,7 @@ export class SecretRedactor {
   redactText(text: string): string {
     if (text.length < this.#shortest) return text;
     let redacted = this.#knownPattern === undefined ? text : text.replace(this.#knownPattern, (value) => this.#marker(`credential:${this.#known.get(value)!}`, value));
+    if (!this.#screens.some((screen) => screen.test(redacted))) return redacted;
     for (const detector of this.#detectors) {
       redacted = redacted.replace(detector.pattern, (...match: unknown[]) => this.#replace(detector, match));
     }
@@ -123,6 +127,29 @@ export class SecretRedactor {
     const nonce = bytesToHex(crypto.getRandomValues(new Uint8Array(16)));
     return formatRedactionMarker({ detector, nonce, commitment: redactionCommitment(redactionSalt(this.#logSecret, nonce), value) });
   }
+}
+
+/**
+ * One test per set of flags that is true wherever one of those detectors matches: a single scan of
+ * a string instead of one per detector, which is most of the cost of redacting text that holds no
+ * secret. Capture groups become plain groups; a pattern that refers back to its own groups keeps a
+ * test of its own, since joined with others its group numbers would change.
+ */
+function compileScreens(detectors: readonly CompiledDetector[]): RegExp[] {
+  const sourcesByFlags = new Map<string, string[]>();
+  const screens: RegExp[] = [];
+  for (const { pattern } of detectors) {
+    const flags = pattern.flags.replace(/[gy]/g, '');
+    if (/\\(?:k<|[1-9])/.test(pattern.source)) {
+      screens.push(new RegExp(pattern.source, flags));
+      continue;
+    }
+    const sources = sourcesByFlags.get(flags) ?? [];
+    sources.push(`(?:${pattern.source.replace(/\(\?<([A-Za-z_$][\w$]*)>/g, '(?:')})`);
+    sourcesByFlags.set(flags, sources);
+  }
+  for (const [flags, sources] of sourcesByFlags) screens.push(new RegExp(sources.join('|'), flags));
+  return screens;
 }
 
 function escapeRegExp(text: string): string {
