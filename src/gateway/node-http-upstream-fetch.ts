@@ -116,10 +116,12 @@ function outgoingHeaders(headers: HeadersInit | undefined): OutgoingHttpHeaders 
   return outgoing;
 }
 
+const EVENT_STREAM = /^\s*text\/event-stream\s*(;|$)/i;
+
 function isEventStream(response: IncomingMessage): boolean {
   const status = response.statusCode ?? 0;
   const type = response.headers['content-type'];
-  return status >= 200 && status < 300 && type !== undefined && type.split(';', 1)[0]!.trim().toLowerCase() === 'text/event-stream';
+  return status >= 200 && status < 300 && type !== undefined && EVENT_STREAM.test(type);
 }
 
 function readWhole(response: IncomingMessage): Promise<string> {
@@ -128,8 +130,10 @@ function readWhole(response: IncomingMessage): Promise<string> {
     response.on('data', (chunk: Buffer) => chunks.push(chunk));
     response.once('end', () => resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')));
     response.once('error', reject);
-    // Settles nothing once the body has ended; else the connection went before all of it came.
-    response.once('close', () => reject(new Error('the connection closed before the whole response arrived')));
+    // After 'end' (the usual close) there is nothing to settle, and no error worth its stack trace to build.
+    response.once('close', () => {
+      if (!response.complete) reject(new Error('the connection closed before the whole response arrived'));
+    });
   });
 }
 
