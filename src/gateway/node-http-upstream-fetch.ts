@@ -15,8 +15,8 @@ const USER_AGENT = `agenttrail/${AGENTTRAIL_VERSION}`;
 
 /**
  * The fetch an HTTP upstream's SDK transport sends its requests with, on node:http (Node only; the
- * core takes it as `UpstreamFetch`, src/gateway/upstream-transport.ts, and uses the runtime's fetch
- * without it). The global fetch costs a web `Request`, `Response`, body streams and a transferable
+ * core takes it as `UpstreamRuntime.fetch`, src/gateway/upstream-transport.ts, and uses the global
+ * fetch without it). The global fetch costs a web `Request`, `Response`, body streams and a transferable
  * AbortSignal per request; here a request is one node:http request on a kept-alive connection, and
  * its answer a small Response whose body is read into one string, unless it is an SSE stream: only
  * that becomes a web ReadableStream, as the SDK reads it.
