@@ -8,6 +8,7 @@ import { provisionedSecret, readCredential } from '../credentials/credential-sou
 import type { SecretSourceReader } from '../credentials/credential-sources.js';
 import { assembleGateway } from '../gateway/gateway-assembly.js';
 import type { Gateway, GatewayOptions } from '../gateway/gateway.js';
+import { createNodeHttpUpstreamFetch } from '../gateway/node-http-upstream-fetch.js';
 import { createStdioUpstreamTransport } from '../gateway/stdio-upstream-transport.js';
 import { ApprovalInbox } from './approval-inbox.js';
 import { openAuditDatabase, resolveDatabase } from './audit-database.js';
@@ -90,7 +91,7 @@ export async function openAuditedGateway(
       onRedaction: redactStderr,
       policy: policies?.gate,
       approvals: pending === undefined ? undefined : { pending, announcer: webhook },
-      options: { ...options, stdioTransport: createStdioUpstreamTransport },
+      options: { ...options, upstreamRuntime: { stdio: createStdioUpstreamTransport, fetch: createNodeHttpUpstreamFetch() } },
     });
     const inbox = approvers && pending ? new ApprovalInbox(database.store, config.log.origin, approvers, pending, report) : undefined;
     try {

@@ -33,7 +33,7 @@ export interface GatewayParts {
   readonly onRedaction?: ((redactText: (text: string) => string) => void) | undefined;
   readonly policy?: PolicyGate | undefined;
   readonly approvals?: ApprovalChannels | undefined;
-  readonly options: Pick<GatewayOptions, 'prefixNames' | 'onStderrLine' | 'stdioTransport'>;
+  readonly options: Pick<GatewayOptions, 'prefixNames' | 'onStderrLine' | 'upstreamRuntime'>;
 }
 
 /**
@@ -59,7 +59,7 @@ export async function assembleGateway(parts: GatewayParts): Promise<Gateway> {
     onIssuedSecret: (secret) => redactor.remember(secret),
     conceal: redactText,
   });
-  const { prefixNames, onStderrLine, stdioTransport } = parts.options;
+  const { prefixNames, onStderrLine, upstreamRuntime } = parts.options;
   return new Gateway({
     servers: delegations.servers,
     credentials,
@@ -67,7 +67,7 @@ export async function assembleGateway(parts: GatewayParts): Promise<Gateway> {
     ...(prefixNames === undefined ? {} : { prefixNames }),
     sink: redactingSink(parts.sink, redactor),
     ...(onStderrLine === undefined ? {} : { onStderrLine }),
-    ...(stdioTransport === undefined ? {} : { stdioTransport }),
+    ...(upstreamRuntime === undefined ? {} : { upstreamRuntime }),
     ...(parts.policy ? { policy: parts.policy } : {}),
     ...(parts.approvals ? { approvals: parts.approvals } : {}),
   });

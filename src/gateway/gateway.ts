@@ -28,7 +28,7 @@ import { InputRounds } from './input-rounds.js';
 import { QualifiedNames } from './qualified-names.js';
 import { RoundStates } from './round-states.js';
 import type { UpstreamBridge, UpstreamConnectionOptions } from './upstream-connection.js';
-import type { StdioTransportFactory } from './upstream-transport.js';
+import type { UpstreamRuntime } from './upstream-transport.js';
 import { UpstreamSet } from './upstream-set.js';
 import { WantedNotifications } from './wanted-notifications.js';
 
@@ -49,8 +49,8 @@ export interface GatewayOptions {
    * stderr, and lines on its stdout that are no messages, marked `(on stdout)`.
    */
   onStderrLine?: (server: string, line: string) => void;
-  /** How stdio servers are started (the Node edge); without it only HTTP servers can be reached. */
-  stdioTransport?: StdioTransportFactory;
+  /** How stdio servers are started and HTTP requests sent (the Node edge); without it only HTTP servers, over fetch. */
+  upstreamRuntime?: UpstreamRuntime;
 }
 
 /**
@@ -97,7 +97,7 @@ export class Gateway {
       agentEra,
       bridge,
       ...(this.options.onStderrLine ? { onStderrLine: this.options.onStderrLine } : {}),
-      stdioTransport: this.options.stdioTransport,
+      runtime: this.options.upstreamRuntime,
       ...(this.options.credentials ? { credentialHeaders: (server: string) => this.options.credentials!.headersFor(server) } : {}),
     });
   }

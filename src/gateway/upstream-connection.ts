@@ -20,7 +20,7 @@ import type { ServerConfig } from '../config/config-schema.js';
 import { carriedHeaders } from './credential-headers.js';
 import { CorruptStdoutError } from './corrupt-stdout-error.js';
 import { UpstreamClient } from './upstream-client.js';
-import { createUpstreamTransport, StdioUnavailableError, type StdioTransportFactory } from './upstream-transport.js';
+import { createUpstreamTransport, StdioUnavailableError, type UpstreamRuntime } from './upstream-transport.js';
 import { UpstreamError } from './upstream-error.js';
 import { WantedNotifications, askForNotifications } from './wanted-notifications.js';
 
@@ -46,8 +46,8 @@ export interface UpstreamConnectionOptions {
   onStderrLine?: (server: string, line: string) => void;
   /** The credential headers every request to an HTTP server carries, asked for each request. */
   credentialHeaders?: (server: string) => Readonly<Record<string, string>>;
-  /** How stdio servers are started; none where processes cannot be (a Worker): only HTTP servers then. */
-  stdioTransport?: StdioTransportFactory | undefined;
+  /** How this runtime starts stdio servers and sends HTTP requests (see UpstreamRuntime). */
+  runtime?: UpstreamRuntime | undefined;
 }
 
 export interface UpstreamRequestOptions {
@@ -195,7 +195,7 @@ export class UpstreamConnection {
         this.config,
         { onStderrLine: keep, onStrayStdoutLine: (line) => keep(`(on stdout) ${line}`) },
         credentialHeaders === undefined ? undefined : () => credentialHeaders(this.name),
-        this.options.stdioTransport,
+        this.options.runtime,
       );
     } catch (error) {
       if (!(error instanceof StdioUnavailableError)) throw error;

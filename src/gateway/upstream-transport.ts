@@ -1,4 +1,4 @@
-import { SSEClientTransport, StreamableHTTPClientTransport, type Transport } from '@modelcontextprotocol/client';
+import { SSEClientTransport, StreamableHTTPClientTransport, type FetchLike, type Transport } from '@modelcontextprotocol/client';
 import type { ServerConfig, StdioServerConfig } from '../config/config-schema.js';
 import { fetchWithCredentials } from './credential-headers.js';
 
@@ -16,6 +16,17 @@ export interface UpstreamDiagnostics {
  */
 export type StdioTransportFactory = (server: StdioServerConfig, diagnostics: UpstreamDiagnostics) => Transport;
 
+/** What a runtime provides for reaching upstreams, beyond web standards. The core never imports either. */
+export interface UpstreamRuntime {
+  /** Starts stdio servers; none where processes cannot be started (a Worker): only HTTP servers then. */
+  readonly stdio?: StdioTransportFactory | undefined;
+  /**
+   * Sends Streamable HTTP requests, cheaper than the runtime's global fetch (the Node edge's, on
+   * node:http: src/gateway/node-http-upstream-fetch.ts); none: the global fetch.
+   */
+  readonly fetch?: FetchLike | undefined;
+}
+
 /** A stdio server configured where no process can be started. */
 export class StdioUnavailableError extends Error {
   constructor(command: string) {
@@ -26,19 +37,19 @@ export class StdioUnavailableError extends Error {
 
 /**
  * Builds the SDK client transport for one configured upstream. A stdio server is started by
- * `stdio`; without it (a Cloudflare Worker) only HTTP servers can be reached. An HTTP server's
- * requests get the credential headers `credentialHeaders` gives at the time of each request, and
- * those carried for one call.
+ * `runtime.stdio`; without it (a Cloudflare Worker) only HTTP servers can be reached. An HTTP
+ * server's requests get the credential headers `credentialHeaders` gives at the time of each
+ * request, and those carried for one call.
  */
 export function createUpstreamTransport(
   server: ServerConfig,
   diagnostics: UpstreamDiagnostics,
   credentialHeaders: () => Readonly<Record<string, string>> = () => ({}),
-  stdio?: StdioTransportFactory,
+  runtime: UpstreamRuntime = {},
 ): Transport {
   if ('command' in server) {
-    if (stdio === undefined) throw new StdioUnavailableError(server.command);
-    return stdio(server, diagnostics);
+    if (runtime.stdio === undefined) throw new StdioUnavailableError(server.command);
+    return runtime.stdio(server, diagnostics);
   }
   const url = new URL(server.url);
   const requestInit: RequestInit = { headers: server.headers };
@@ -46,7 +57,7 @@ export function createUpstreamTransport(
     const withCredentials = fetchWithCredentials(fetch, credentialHeaders);
     return new SSEClientTransport(url, { requestInit, fetch: withCredentials, eventSourceInit: { fetch: withHeaders(server.headers, withCredentials) } });
   }
-  return new StreamableHTTPClientTransport(url, { requestInit, fetch: fetchWithCredentials(postsWithoutTransportSignal, credentialHeaders) });
+  return new StreamableHTTPClientTransport(url, { requestInit, fetch: fetchWithCredentials(runtime.fetch ?? postsWithoutTransportSignal, credentialHeaders) });
 }
 
 /**
@@ -59,6 +70,6 @@ const postsWithoutTransportSignal: typeof fetch = (input, init) =>
   init?.method === 'POST' ? fetch(input, { ...init, signal: null }) : fetch(input, init);
 
 /** The legacy SSE GET stream is opened by EventSource, which takes headers only through its fetch. */
-function withHeaders(headers: Record<string, string>, base: typeof fetch): typeof fetch {
+function withHeaders(headers: Record<string, string>, base: FetchLike): FetchLike {
   return (input, init) => base(input, { ...init, headers: { ...Object.fromEntries(new Headers(init?.headers)), ...headers } });
 }
