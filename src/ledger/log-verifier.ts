@@ -552,8 +552,12 @@ function tileMismatchOf(stored: TileRecord, expected: Tile): TileMismatch | null
 /** The first position, among those both have, where the stored hashes differ from `expected`. */
 function firstDifferentHash(stored: Uint8Array, expected: readonly Uint8Array[]): number | null {
   const count = Math.min(Math.floor(stored.length / HASH_SIZE), expected.length);
+  // Byte by byte in place: a view of each stored hash would cost more than comparing it.
   for (let position = 0; position < count; position++) {
-    if (!equalBytes(stored.subarray(position * HASH_SIZE, (position + 1) * HASH_SIZE), expected[position]!)) return position;
+    const hash = expected[position]!;
+    if (hash.length !== HASH_SIZE) return position;
+    const start = position * HASH_SIZE;
+    for (let i = 0; i < HASH_SIZE; i++) if (stored[start + i] !== hash[i]) return position;
   }
   return null;
 }
