@@ -159,6 +159,9 @@ class LogVerification {
   }
 
   async #checkTree(): Promise<LogSummary> {
+    // The first pages of entries are read and handed to the hasher while the rotations are looked
+    // up; anything wrong with them is reported where the entries are first needed, as otherwise.
+    this.#entries.peek().catch(() => undefined);
     // When the columns match the bodies (checked meanwhile, see run), the `kind` column finds every
     // rotation without parsing every body; each body is still hashed, so a forged one fails at its checkpoint.
     for (const rotation of await this.#records.entriesOfKind(this.#log, KEY_ROTATED)) this.#noteRotation(rotation);

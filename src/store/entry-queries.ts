@@ -116,13 +116,20 @@ export async function readEntryTime(client: Client, log: string, index: number):
  * from index `range.from` (inclusive) to `range.to` (exclusive) when given, which reads that
  * stretch of the log and no more.
  */
-export async function readLeavesOfKind(client: Client, log: string, kind: string, range?: { from: number; to: number }): Promise<StoredLeaf[]> {
-  const result = await client.execute(
+export async function readLeavesOfKind(
+  client: Client,
+  log: string,
+  kind: string,
+  range?: { from: number; to: number },
+  // Without a range the query scans the whole log: on a local file it runs off the main thread (LocalFileReader).
+  read: (query: { sql: string; args: (string | number)[] }) => Promise<Record<string, unknown>[]> = async (query) => (await client.execute(query)).rows,
+): Promise<StoredLeaf[]> {
+  const rows = await read(
     range === undefined
       ? { sql: 'SELECT idx, body, pruned_leaf FROM entries WHERE log = ? AND kind = ? ORDER BY idx', args: [log, kind] }
       : { sql: 'SELECT idx, body, pruned_leaf FROM entries WHERE log = ? AND idx >= ? AND idx < ? AND kind = ? ORDER BY idx', args: [log, range.from, range.to, kind] },
   );
-  return result.rows.map((row) => leafFromRow(log, row));
+  return rows.map((row) => leafFromRow(log, row));
 }
 
 /** A query column whose value is not the signed body's: someone edited one or the other. */

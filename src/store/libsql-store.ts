@@ -83,6 +83,7 @@ export interface LocalFileReading {
   entryPages(log: string): AsyncIterable<StoredLeaf[]>;
   lookup(sql: string): (...args: (string | number)[]) => Record<string, unknown> | undefined;
   firstRow(statement: BackgroundQuery): Promise<Record<string, unknown> | undefined>;
+  allRows(statement: BackgroundQuery): Promise<Record<string, unknown>[]>;
   close(): void;
 }
 
@@ -183,7 +184,10 @@ class LibsqlStore implements Store {
   }
 
   entriesOfKind(log: string, kind: string, range?: { from: number; to: number }): Promise<StoredLeaf[]> {
-    return readLeavesOfKind(this.#client, log, kind, range);
+    const reader = this.#fileReader();
+    return reader === undefined || range !== undefined
+      ? readLeavesOfKind(this.#client, log, kind, range)
+      : readLeavesOfKind(this.#client, log, kind, undefined, (query) => reader.allRows(query));
   }
 
   findColumnMismatch(log: string): Promise<ColumnMismatch | undefined> {

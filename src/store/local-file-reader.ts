@@ -20,10 +20,13 @@ const MAX_PAGE_ENTRIES = 16_384;
 export class LocalFileReader implements LocalFileReading {
   readonly #rows: Database.Database;
   readonly #background: AsyncDatabase;
+  /** Off the main thread too, but beside #background: a connection runs one statement at a time. */
+  readonly #lookups: AsyncDatabase;
 
   constructor(path: string) {
     this.#rows = new Database(path, { readonly: true });
     this.#background = new AsyncDatabase(path, { readonly: true });
+    this.#lookups = new AsyncDatabase(path, { readonly: true });
   }
 
   /**
@@ -63,9 +66,19 @@ export class LocalFileReader implements LocalFileReading {
     return (await prepared.all(...statement.args))[0] as Record<string, unknown> | undefined;
   }
 
+  /**
+   * Every row of a query, computed off the main thread, and beside firstRow's: for a scan of the
+   * log that a verifier waits for while it hashes (the entries of one kind).
+   */
+  async allRows(statement: BackgroundQuery): Promise<Record<string, unknown>[]> {
+    const prepared = (await this.#lookups.prepare(statement.sql)) as { all(...args: unknown[]): Promise<unknown[]> };
+    return (await prepared.all(...statement.args)) as Record<string, unknown>[];
+  }
+
   close(): void {
     this.#rows.close();
     this.#background.close();
+    this.#lookups.close();
   }
 }
 
