@@ -45,8 +45,8 @@ export interface LogRecords {
   entryRows(log: string): AsyncIterable<readonly EntryRecord[]>;
   /** The `time` column of entry `index`; null when there is no such entry. */
   entryTime(log: string, index: number): Promise<string | null>;
-  /** The stored entries whose `kind` column is `kind`. */
-  entriesOfKind(log: string, kind: string): Promise<readonly EntryRecord[]>;
+  /** The stored entries whose `kind` column is one of `kinds`, in index order, each with its kind. */
+  entriesOfKinds(log: string, kinds: readonly string[]): Promise<readonly (EntryRecord & { readonly kind: string })[]>;
   /** The first entry whose query columns (index, time, kind, ...) differ from its body. */
   findColumnMismatch(log: string): Promise<ColumnMismatchRecord | undefined>;
   checkpointRows(log: string): AsyncIterable<readonly CheckpointRecord[]>;
@@ -163,9 +163,11 @@ class LogVerification {
     // up; anything wrong with them is reported where the entries are first needed, as otherwise.
     this.#entries.peek().catch(() => undefined);
     // When the columns match the bodies (checked meanwhile, see run), the `kind` column finds every
-    // rotation without parsing every body; each body is still hashed, so a forged one fails at its checkpoint.
-    for (const rotation of await this.#records.entriesOfKind(this.#log, KEY_ROTATED)) this.#noteRotation(rotation);
-    this.#prunedBefore = await this.#retentionBoundary();
+    // rotation and retention without parsing every body (in one scan of the log); each body is still
+    // hashed, so a forged one fails at its checkpoint.
+    const noted = await this.#records.entriesOfKinds(this.#log, [KEY_ROTATED, RETENTION_PRUNED]);
+    for (const rotation of noted.filter((entry) => entry.kind === KEY_ROTATED)) this.#noteRotation(rotation);
+    this.#prunedBefore = this.#retentionBoundary(noted.filter((entry) => entry.kind === RETENTION_PRUNED));
     const trusted = this.#options.trustedCheckpoint;
     const trustedSize = trusted === undefined ? 0 : this.#trustedCheckpointSize(trusted);
     let trustedChecked = trusted === undefined;
@@ -279,9 +281,9 @@ class LogVerification {
    * How far retention may have pruned: the furthest boundary of the log's retention.pruned entries,
    * which are never pruned themselves, so their bodies are hashed like any other.
    */
-  async #retentionBoundary(): Promise<number> {
+  #retentionBoundary(retentions: readonly EntryRecord[]): number {
     let boundary = 0;
-    for (const entry of await this.#records.entriesOfKind(this.#log, RETENTION_PRUNED)) {
+    for (const entry of retentions) {
       const subject = `entry ${entry.index}`;
       if (entry.prunedLeaf !== undefined) throw this.#failure(subject, 'is a retention.pruned entry with its own payload removed: they are never pruned');
       const before = payloadOf(entry)['before'];
