@@ -322,6 +322,14 @@ describe.concurrent('agenttrail verify finds a changed byte in a stored entry co
     });
     expect(await verifyFails(url)).toContain('entry 123: its stored body is not JSON');
   });
+
+  it('body: the same bytes stored as text, not as a BLOB', async () => {
+    // Entry 5 is in the first page of entries, which is read before anything else is checked.
+    const url = await tampered((db) => db.execute('UPDATE entries SET body = CAST(body AS TEXT) WHERE idx = 5'));
+    const result = await agenttrail(['verify', '--db', url, '--key', VKEY]);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain(`the body of entry 5 of log "${LOG}" is not stored as a BLOB`);
+  });
 });
 
 describe.concurrent('agenttrail verify finds a changed byte in a stored checkpoint column', () => {

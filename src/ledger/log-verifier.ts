@@ -45,8 +45,8 @@ export interface LogRecords {
   entryRows(log: string): AsyncIterable<readonly EntryRecord[]>;
   /** The `time` column of entry `index`; null when there is no such entry. */
   entryTime(log: string, index: number): Promise<string | null>;
-  /** The stored entries whose `kind` column is `kind`. */
-  entriesOfKind(log: string, kind: string): Promise<readonly EntryRecord[]>;
+  /** The stored entries whose `kind` column is one of `kinds`, in index order, each with its kind. */
+  entriesOfKinds(log: string, kinds: readonly string[]): Promise<readonly (EntryRecord & { readonly kind: string })[]>;
   /** The first entry whose query columns (index, time, kind, ...) differ from its body. */
   findColumnMismatch(log: string): Promise<ColumnMismatchRecord | undefined>;
   checkpointRows(log: string): AsyncIterable<readonly CheckpointRecord[]>;
@@ -159,10 +159,15 @@ class LogVerification {
   }
 
   async #checkTree(): Promise<LogSummary> {
+    // The first pages of entries are read and handed to the hasher while the rotations are looked
+    // up; anything wrong with them is reported where the entries are first needed, as otherwise.
+    this.#entries.peek().catch(() => undefined);
     // When the columns match the bodies (checked meanwhile, see run), the `kind` column finds every
-    // rotation without parsing every body; each body is still hashed, so a forged one fails at its checkpoint.
-    for (const rotation of await this.#records.entriesOfKind(this.#log, KEY_ROTATED)) this.#noteRotation(rotation);
-    this.#prunedBefore = await this.#retentionBoundary();
+    // rotation and retention without parsing every body (in one scan of the log); each body is still
+    // hashed, so a forged one fails at its checkpoint.
+    const noted = await this.#records.entriesOfKinds(this.#log, [KEY_ROTATED, RETENTION_PRUNED]);
+    for (const rotation of noted.filter((entry) => entry.kind === KEY_ROTATED)) this.#noteRotation(rotation);
+    this.#prunedBefore = this.#retentionBoundary(noted.filter((entry) => entry.kind === RETENTION_PRUNED));
     const trusted = this.#options.trustedCheckpoint;
     const trustedSize = trusted === undefined ? 0 : this.#trustedCheckpointSize(trusted);
     let trustedChecked = trusted === undefined;
@@ -276,9 +281,9 @@ class LogVerification {
    * How far retention may have pruned: the furthest boundary of the log's retention.pruned entries,
    * which are never pruned themselves, so their bodies are hashed like any other.
    */
-  async #retentionBoundary(): Promise<number> {
+  #retentionBoundary(retentions: readonly EntryRecord[]): number {
     let boundary = 0;
-    for (const entry of await this.#records.entriesOfKind(this.#log, RETENTION_PRUNED)) {
+    for (const entry of retentions) {
       const subject = `entry ${entry.index}`;
       if (entry.prunedLeaf !== undefined) throw this.#failure(subject, 'is a retention.pruned entry with its own payload removed: they are never pruned');
       const before = payloadOf(entry)['before'];
@@ -552,8 +557,12 @@ function tileMismatchOf(stored: TileRecord, expected: Tile): TileMismatch | null
 /** The first position, among those both have, where the stored hashes differ from `expected`. */
 function firstDifferentHash(stored: Uint8Array, expected: readonly Uint8Array[]): number | null {
   const count = Math.min(Math.floor(stored.length / HASH_SIZE), expected.length);
+  // Byte by byte in place: a view of each stored hash would cost more than comparing it.
   for (let position = 0; position < count; position++) {
-    if (!equalBytes(stored.subarray(position * HASH_SIZE, (position + 1) * HASH_SIZE), expected[position]!)) return position;
+    const hash = expected[position]!;
+    if (hash.length !== HASH_SIZE) return position;
+    const start = position * HASH_SIZE;
+    for (let i = 0; i < HASH_SIZE; i++) if (stored[start + i] !== hash[i]) return position;
   }
   return null;
 }

@@ -4,6 +4,12 @@ export class PagedCursor<T> {
   #page: readonly T[] = [];
   #position = 0;
   #done = false;
+  /**
+   * The page being read, shared by every read that waits for it, so that a read started early
+   * (see LogVerification) and a later one get the same page. When reading it failed, it stays
+   * failed: every later read reports that failure.
+   */
+  #reading: Promise<void> | undefined;
 
   constructor(pages: AsyncIterable<readonly T[]>) {
     this.#pages = pages[Symbol.asyncIterator]();
@@ -13,13 +19,7 @@ export class PagedCursor<T> {
   async peek(): Promise<T | undefined> {
     while (this.#position >= this.#page.length) {
       if (this.#done) return undefined;
-      const next = await this.#pages.next();
-      if (next.done === true) {
-        this.#done = true;
-        return undefined;
-      }
-      this.#page = next.value;
-      this.#position = 0;
+      await (this.#reading ??= this.#readPage());
     }
     return this.#page[this.#position];
   }
@@ -40,5 +40,16 @@ export class PagedCursor<T> {
       items.push(...available);
     }
     return items;
+  }
+
+  async #readPage(): Promise<void> {
+    const next = await this.#pages.next();
+    if (next.done === true) {
+      this.#done = true;
+    } else {
+      this.#page = next.value;
+      this.#position = 0;
+    }
+    this.#reading = undefined;
   }
 }

@@ -70,11 +70,17 @@ export class TileFrontier {
   /** Adds leaves; returns the new frontier and every tile that changed (full or partial). */
   append(leafHashes: readonly Uint8Array[]): { frontier: TileFrontier; changed: Tile[] } {
     const levels = this.#levels.map((l) => ({ index: l.index, hashes: [...l.hashes], edge: [...l.edge] }));
-    const changed = new Map<string, Tile>();
+    // The tiles in the order they first change, each once; noted per leaf by a look at the last one
+    // noted on its level, as a verifier appends a whole log through here.
+    const changed: { level: number; tile: PartialTile }[] = [];
+    const lastNoted: PartialTile[] = [];
     const add = (level: number, hash: Uint8Array): void => {
       const partial = (levels[level] ??= { index: 0, hashes: [], edge: [] });
       pushHash(partial, hash, level);
-      changed.set(`${level}/${partial.index}`, { level, index: partial.index, hashes: partial.hashes });
+      if (lastNoted[level] !== partial) {
+        lastNoted[level] = partial;
+        changed.push({ level, tile: partial });
+      }
       if (partial.hashes.length === TILE_WIDTH) {
         const full = partial.edge[0]!.hash;
         levels[level] = { index: partial.index + 1, hashes: [], edge: [] };
@@ -83,7 +89,7 @@ export class TileFrontier {
     };
     for (const hash of leafHashes) add(0, hash);
     const frontier = new TileFrontier(this.size + leafHashes.length, levels);
-    return { frontier, changed: [...changed.values()].map((t) => ({ ...t, hashes: [...t.hashes] })) };
+    return { frontier, changed: changed.map(({ level, tile }) => ({ level, index: tile.index, hashes: [...tile.hashes] })) };
   }
 
   /** The partial right-most tile of each tile level that has one, as a writer stores them. */

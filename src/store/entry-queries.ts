@@ -111,18 +111,32 @@ export async function readEntryTime(client: Client, log: string, index: number):
   return typeof time === 'string' ? time : null;
 }
 
+/** A stored entry with its `kind` column. */
+export interface StoredLeafOfKind extends StoredLeaf {
+  readonly kind: string;
+}
+
 /**
- * The stored entries of one kind (the `kind` column), e.g. the few `key.rotated` ones; only those
- * from index `range.from` (inclusive) to `range.to` (exclusive) when given, which reads that
- * stretch of the log and no more.
+ * The stored entries of the given kinds (the `kind` column), e.g. the few `key.rotated` ones, in
+ * index order; only those from index `range.from` (inclusive) to `range.to` (exclusive) when
+ * given, which reads that stretch of the log and no more.
  */
-export async function readLeavesOfKind(client: Client, log: string, kind: string, range?: { from: number; to: number }): Promise<StoredLeaf[]> {
-  const result = await client.execute(
+export async function readLeavesOfKinds(
+  client: Client,
+  log: string,
+  kinds: readonly string[],
+  range?: { from: number; to: number },
+  // Without a range the query scans the whole log: on a local file it runs off the main thread (LocalFileReader).
+  read: (query: { sql: string; args: (string | number)[] }) => Promise<Record<string, unknown>[]> = async (query) => (await client.execute(query)).rows,
+): Promise<StoredLeafOfKind[]> {
+  const ofKinds = `kind IN (${kinds.map(() => '?').join(', ')})`;
+  const rows = await read(
     range === undefined
-      ? { sql: 'SELECT idx, body, pruned_leaf FROM entries WHERE log = ? AND kind = ? ORDER BY idx', args: [log, kind] }
-      : { sql: 'SELECT idx, body, pruned_leaf FROM entries WHERE log = ? AND idx >= ? AND idx < ? AND kind = ? ORDER BY idx', args: [log, range.from, range.to, kind] },
+      ? { sql: `SELECT idx, kind, body, pruned_leaf FROM entries WHERE log = ? AND ${ofKinds} ORDER BY idx`, args: [log, ...kinds] }
+      : { sql: `SELECT idx, kind, body, pruned_leaf FROM entries WHERE log = ? AND idx >= ? AND idx < ? AND ${ofKinds} ORDER BY idx`, args: [log, range.from, range.to, ...kinds] },
   );
-  return result.rows.map((row) => leafFromRow(log, row));
+  // The kind is one of `kinds`, as the database compared it.
+  return rows.map((row) => ({ ...leafFromRow(log, row), kind: String(row['kind']) }));
 }
 
 /** A query column whose value is not the signed body's: someone edited one or the other. */

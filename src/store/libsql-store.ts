@@ -9,8 +9,8 @@ import { writeCosignature } from './cosignature-queries.js';
 import type { NoteSigner } from '../ledger/note-keys.js';
 import { readCheckpoint, readCheckpoints } from './checkpoint-queries.js';
 import type { CosignedCheckpoint, StoredCheckpoint } from './checkpoint-queries.js';
-import { findColumnMismatch, queryEntries, queryLogNames, readEntryTime, readLeavesOfKind, readSessionLeaves, readStoredLeaves } from './entry-queries.js';
-import type { ColumnMismatch, EntryQuery, StoredLeaf } from './entry-queries.js';
+import { findColumnMismatch, queryEntries, queryLogNames, readEntryTime, readLeavesOfKinds, readSessionLeaves, readStoredLeaves } from './entry-queries.js';
+import type { ColumnMismatch, EntryQuery, StoredLeaf, StoredLeafOfKind } from './entry-queries.js';
 import type { Principal } from '../auth/principal.js';
 import { readRevokedCredentialNames } from './credential-queries.js';
 import { findPrincipalByTokenHash, PRINCIPAL_BY_HEX_TOKEN_HASH, principalFromRow } from './principal-queries.js';
@@ -33,6 +33,8 @@ export interface LogRows {
   entryTime(log: string, index: number): Promise<string | null>;
   /** The entries of one kind; only those with index in [from, to) when a range is given. */
   entriesOfKind(log: string, kind: string, range?: { from: number; to: number }): Promise<StoredLeaf[]>;
+  /** The entries of any of the given kinds, in one scan of the log, each with its kind. */
+  entriesOfKinds(log: string, kinds: readonly string[]): Promise<StoredLeafOfKind[]>;
   findColumnMismatch(log: string): Promise<ColumnMismatch | undefined>;
   checkpointRows(log: string): AsyncIterable<CosignedCheckpoint[]>;
   /** The tiles of one tile level (0 holds the leaf hashes) in index order. */
@@ -83,6 +85,7 @@ export interface LocalFileReading {
   entryPages(log: string): AsyncIterable<StoredLeaf[]>;
   lookup(sql: string): (...args: (string | number)[]) => Record<string, unknown> | undefined;
   firstRow(statement: BackgroundQuery): Promise<Record<string, unknown> | undefined>;
+  allRows(statement: BackgroundQuery): Promise<Record<string, unknown>[]>;
   close(): void;
 }
 
@@ -183,7 +186,14 @@ class LibsqlStore implements Store {
   }
 
   entriesOfKind(log: string, kind: string, range?: { from: number; to: number }): Promise<StoredLeaf[]> {
-    return readLeavesOfKind(this.#client, log, kind, range);
+    return range === undefined ? this.entriesOfKinds(log, [kind]) : readLeavesOfKinds(this.#client, log, [kind], range);
+  }
+
+  entriesOfKinds(log: string, kinds: readonly string[]): Promise<StoredLeafOfKind[]> {
+    const reader = this.#fileReader();
+    return reader === undefined
+      ? readLeavesOfKinds(this.#client, log, kinds)
+      : readLeavesOfKinds(this.#client, log, kinds, undefined, (query) => reader.allRows(query));
   }
 
   findColumnMismatch(log: string): Promise<ColumnMismatch | undefined> {
