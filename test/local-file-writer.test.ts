@@ -23,7 +23,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  writer?.close();
+  await writer?.close();
   writer = undefined;
   reader.close();
   await rm(folder, { recursive: true, force: true });
@@ -92,7 +92,7 @@ it('waits for the write lock up to its busy timeout, then fails with SQLITE_BUSY
 
 it('refuses writes once closed, naming that', async () => {
   const w = await openWriter();
-  w.close();
+  await w.close();
   await expect(w.write([{ sql: 'INSERT INTO t (id) VALUES (?)', args: [10] }])).rejects.toThrow("the audit log's writer is closed");
 });
 

@@ -153,6 +153,16 @@ describe('EntryAppender', () => {
     }
   });
 
+  it('lets go of the file once close resolves: another connection can fold the WAL in at once', async () => {
+    const store = await openStore({ url });
+    const appender = await store.appender('log-a', signer);
+    // Group commits of up to 1000 entries, through the statements the writer keeps prepared.
+    await Promise.all(range(3000).map((n) => appender.append(draft(n))));
+    await store.close();
+    const other = otherConnection();
+    await expect(other.execute('PRAGMA wal_checkpoint(TRUNCATE)')).resolves.toMatchObject({ rows: [expect.objectContaining({ busy: 0 })] });
+  });
+
   it('continues the sequence after the database is reopened', async () => {
     const first = await open();
     const before = await first.appender('log-a', signer);

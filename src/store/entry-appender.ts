@@ -69,7 +69,8 @@ export interface WriterDatabase {
   readonly client: Client;
   /** Runs the statements in one write transaction. */
   write(statements: InStatement[]): Promise<void>;
-  close(): void;
+  /** May resolve later than it returns, once the connection is really closed. */
+  close(): void | Promise<void>;
 }
 
 /**
@@ -112,7 +113,7 @@ export async function createEntryAppender(
   try {
     return new GroupCommitAppender(connection, database, name, signer, onCheckpoint, await integrateLog(database.client, name, signer));
   } catch (error) {
-    if (connection.replaceable) database.close();
+    if (connection.replaceable) await database.close();
     throw error;
   }
 }
@@ -193,7 +194,7 @@ class GroupCommitAppender implements EntryAppender {
   async close(): Promise<void> {
     this.#closed = true;
     await this.#draining;
-    if (this.#connection.replaceable) this.#database?.close();
+    if (this.#connection.replaceable) await this.#database?.close();
     this.#database = null;
   }
 
@@ -291,7 +292,7 @@ class GroupCommitAppender implements EntryAppender {
   async #usableDatabase(): Promise<WriterDatabase> {
     if (this.#database !== null && !this.#recovering) return this.#database;
     if (this.#connection.replaceable) {
-      this.#database?.close();
+      await this.#database?.close();
       this.#database = null;
       this.#database = await this.#connection.open();
     }

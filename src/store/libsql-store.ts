@@ -92,7 +92,8 @@ export interface LocalFileReading {
 /** Commits to a local database file off the event loop (local-file-writer.ts). */
 export interface LocalFileWriting {
   write(statements: readonly InStatement[]): Promise<void>;
-  close(): void;
+  /** Resolves once the file is closed. */
+  close(): Promise<void>;
 }
 
 /**
@@ -228,7 +229,7 @@ class LibsqlStore implements Store {
     const appenders = await Promise.allSettled(this.#appenders.values());
     await Promise.all(appenders.map((a) => (a.status === 'fulfilled' ? a.value.close() : undefined)));
     this.#localReader?.close();
-    (await this.#localWriter?.catch(() => undefined))?.close();
+    await (await this.#localWriter?.catch(() => undefined))?.close();
     this.#client.close();
   }
 
@@ -284,9 +285,9 @@ class LibsqlStore implements Store {
         if (path === undefined || files === undefined) return clientWriter(client);
         try {
           const writer = await files.writer(path, options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS);
-          const close = (): void => {
-            writer.close();
+          const close = async (): Promise<void> => {
             client.close();
+            await writer.close();
           };
           return { client, write: (statements) => writer.write(statements), close };
         } catch (error) {

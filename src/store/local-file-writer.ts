@@ -111,12 +111,14 @@ interface PendingWrite {
  */
 export class LocalFileWriter implements LocalFileWriting {
   readonly #thread: Worker;
+  readonly #exited: Promise<void>;
   readonly #pending = new Map<number, PendingWrite>();
   #nextId = 0;
   #stopped: Error | undefined;
 
   private constructor(thread: Worker) {
     this.#thread = thread;
+    this.#exited = new Promise((resolve) => thread.once('exit', () => resolve()));
     thread.on('message', (message: ThreadMessage) => {
       if (!('id' in message)) return;
       const write = this.#pending.get(message.id);
@@ -162,9 +164,18 @@ export class LocalFileWriter implements LocalFileWriting {
     });
   }
 
-  close(): void {
-    this.#stopped ??= new Error("the audit log's writer is closed");
-    this.#thread.postMessage('close');
+  /**
+   * Closes the file; resolves once the thread has ended. Only then is the file really closed (the
+   * driver keeps a connection with prepared statements open until they are freed), and whoever
+   * closes a store may next remove the file or fold its WAL in, which an open connection would keep busy.
+   */
+  close(): Promise<void> {
+    if (this.#stopped === undefined) {
+      this.#stopped = new Error("the audit log's writer is closed");
+      this.#thread.ref();
+      this.#thread.postMessage('close');
+    }
+    return this.#exited;
   }
 }
 
