@@ -53,10 +53,18 @@ function joined(chunks: readonly Uint8Array[]): Uint8Array {
   return joinBuffer.subarray(0, length);
 }
 
-/** A plain Uint8Array view of the digest (callers compare with Uint8Arrays; a Buffer is not equal to one in tests). */
+/**
+ * The digest as a plain Uint8Array (callers compare with Uint8Arrays; a Buffer is not equal to one
+ * in tests). It is asked for as latin1 text ('binary'), one character per byte, and copied out: a
+ * 32-byte string lives on the heap, where a Buffer's bytes are memory outside it, allocated and
+ * freed per hash at a good part of the cost of hashing a Merkle node (and 'buffer' takes the slow
+ * path through the encoding names). A verifier hashes one node per entry.
+ */
 function sha256Digest(input: Uint8Array): Uint8Array {
-  const digest = hash('sha256', input, 'buffer');
-  return new Uint8Array(digest.buffer, digest.byteOffset, digest.length);
+  const digest = hash('sha256', input, 'binary');
+  const bytes = new Uint8Array(digest.length);
+  for (let i = 0; i < digest.length; i++) bytes[i] = digest.charCodeAt(i);
+  return bytes;
 }
 
 function privateKeyOf(seed: Uint8Array): KeyObject {

@@ -7,8 +7,9 @@ const SMALLEST_BATCH = 64;
 // from dist/ and under the test runner (which loads src/*.ts and has no .js file to point at).
 // Each request is the messages laid end to end in one buffer; `ends` marks where each one ends.
 // The prefix is put before each message here, in a buffer kept for it, so that the thread that
-// asks does one copy of a page read in one piece, not two per message. The hashes go back as one
-// buffer of 32-byte digests.
+// asks does one copy of a page read in one piece, not two per message. Each digest comes as latin1
+// text, one character per byte (see sha256Digest in node-primitives.ts), and the hashes go back as
+// one buffer of 32-byte digests.
 const THREAD_PROGRAM = `
 const { parentPort } = require('node:worker_threads');
 const { hash } = require('node:crypto');
@@ -22,7 +23,8 @@ parentPort.on('message', ({ id, prefix, packed, ends }) => {
     if (length > joined.length) joined = new Uint8Array(Math.max(length, joined.length * 2));
     joined.set(prefix, 0);
     joined.set(bytes.subarray(start, ends[i]), prefix.length);
-    digests.set(hash('sha256', joined.subarray(0, length), 'buffer'), i * 32);
+    const digest = hash('sha256', joined.subarray(0, length), 'binary');
+    for (let k = 0; k < 32; k++) digests[i * 32 + k] = digest.charCodeAt(k);
     start = ends[i];
   }
   parentPort.postMessage({ id, digests: digests.buffer }, [digests.buffer]);
