@@ -1,9 +1,12 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { connectClient, type ConnectedClient } from './support/clients.js';
 import { startGateway, waitForEntries, type RunningGateway } from './support/gateway-process.js';
 import { postModernToolCall } from './support/modern-requests.js';
 import { startEverythingStdio } from './support/upstream-servers.js';
 import { asJson, askedCount, recordingHandlers, withoutEnvelope, type RecordingHandlers } from './fixtures/forwarding-cases.js';
+
+const UPSTREAM_ROOTS_DELAY_MS = 350;
 
 // A 2026-07-28 agent cannot be sent requests: the gateway answers it input_required and the SDK
 // client answers through its handlers and retries. The upstream (2025-only server-everything) asks
@@ -21,6 +24,12 @@ describe('a 2026-07-28 agent answers an upstream’s elicitation, sampling and r
     agent = await connectClient({ transport: 'http', url: gateway.url, revision: '2026-07-28', name: 'rounds-agent', handlers: agentHandlers.handlers });
     directHandlers = recordingHandlers();
     direct = await connectClient({ transport: 'stdio', server: startEverythingStdio(), revision: '2025-11-25', handlers: directHandlers.handlers });
+    // server-everything asks for roots once, 350 ms after it is initialized, and keeps the answer.
+    // Started by a call and then left idle, the gateway's upstream asks outside any call (refused),
+    // so get-roots-list asks exactly once below. Asked during a call instead (the tests' timing on a
+    // slow machine), it asks twice within get-roots-list, or has the roots before get-roots-list runs.
+    await agent.client.callTool({ name: 'everything__echo', arguments: { message: 'start the upstream' } });
+    await sleep(UPSTREAM_ROOTS_DELAY_MS * 4);
   });
   afterAll(async () => {
     await agent?.close();
