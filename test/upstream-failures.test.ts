@@ -26,6 +26,7 @@ describe.each(REVISIONS)('a %s agent behind the gateway', (revision) => {
     gateway = await startGateway({
       fixture: { ...misbehavingServer(), timeoutMs: FIXTURE_TIMEOUT_MS },
       slowpoke: { ...misbehavingServer(), timeoutMs: HANG_TIMEOUT_MS },
+      latecomer: { ...misbehavingServer({ startDelayMs: HANG_TIMEOUT_MS * 3 }), timeoutMs: HANG_TIMEOUT_MS },
       broken: exitsAtStartServer(),
       missing: { command: '/no/such/mcp-server-command', args: ['--stdio'] } });
     agent = await connectClient({ transport: 'http', url: gateway.url, revision });
@@ -99,6 +100,14 @@ describe.each(REVISIONS)('a %s agent behind the gateway', (revision) => {
 
     const entries = await waitForEntries(gateway.entries, hasResultFor('slowpoke__hang'));
     expect(lastCall(entries, 'slowpoke__hang').result).toMatchObject({ outcome: 'timeout', payload: { error: { message: error.message } } });
+  });
+
+  test(`an upstream that takes longer to start than its timeoutMs (${HANG_TIMEOUT_MS}): it is started all the same, and its calls are held to timeoutMs`, async () => {
+    const result = await agent.client.callTool({ name: 'latecomer__ok', arguments: { message: 'late but here' } });
+    expect(textsOf(result as never)[0]).toMatch(/^ok: late but here \(pid \d+\)$/);
+
+    const error = await protocolErrorOf(agent.client.callTool({ name: 'latecomer__hang', arguments: {} }));
+    expect(error.message).toBe(`upstream server 'latecomer' did not answer tools/call within ${HANG_TIMEOUT_MS} ms`);
   });
 
   test('an upstream that answers with JSON that is no JSON-RPC message: a short error at once, then a fresh upstream', async () => {

@@ -14,7 +14,7 @@ const timeoutMsSchema = z
   .positive('expected a positive integer')
   .max(MAX_TIMER_MS, `must be at most ${MAX_TIMER_MS} (about 24.8 days)`)
   .default(60_000)
-  .describe('Per-request timeout in milliseconds for this upstream.');
+  .describe('Per-request timeout in milliseconds for this upstream; starting it (its initialize handshake) may take up to 10 s even when this is shorter.');
 
 /** A key in text form that `parse` accepts; the issue says why it does not. */
 function keyTextSchema(parse: (key: string) => unknown, expected: string) {

@@ -72,6 +72,9 @@ const FORWARDED_NOTIFICATIONS = [
 const FIRST_RESTART_DELAY_MS = 250;
 const MAX_RESTART_DELAY_MS = 30_000;
 const OUTPUT_LINES_KEPT = 20;
+// Starting a server (a process launched through npx, a cold container) can take seconds, more than
+// a fast tool's per-request timeoutMs: the handshake that starts it is allowed at least this long.
+const START_ALLOWANCE_MS = 10_000;
 
 /**
  * One MCP client connection to one upstream server, opened on first use. When the upstream dies
@@ -221,7 +224,7 @@ export class UpstreamConnection {
       void client.close();
     };
     try {
-      await client.connect(transport, { timeout: this.config.timeoutMs });
+      await client.connect(transport, { timeout: Math.max(this.config.timeoutMs, START_ALLOWANCE_MS) });
     } catch (error) {
       await client.close().catch(() => undefined);
       const cause = violation === undefined ? transportFailure(error) : `it sent invalid JSON-RPC: ${violation}`;

@@ -24,12 +24,14 @@ const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures')
  * (`notifications/message`, data `<n> xxx…` of about `bytes` characters) that belong to no call, then
  * answers `flood: sent <count> (pid N)`.
  * With `callsFile`, every tools/call it receives is appended there. With `garbageAtStart`, it writes
- * `{"jsonrpc":"2.0","method":"notifications/mess` (cut off) before it reads anything.
+ * `{"jsonrpc":"2.0","method":"notifications/mess` (cut off) before it reads anything. With
+ * `startDelayMs`, it reads nothing for that long after it starts.
  */
-export function misbehavingServer(options: { callsFile?: string; garbageAtStart?: boolean } = {}): StdioLaunch {
+export function misbehavingServer(options: { callsFile?: string; garbageAtStart?: boolean; startDelayMs?: number } = {}): StdioLaunch {
   const env = {
     ...(options.callsFile === undefined ? {} : { CALLS_FILE: options.callsFile }),
     ...(options.garbageAtStart ? { GARBAGE_AT_START: '1' } : {}),
+    ...(options.startDelayMs === undefined ? {} : { START_DELAY_MS: String(options.startDelayMs) }),
   };
   return { command: process.execPath, args: [join(FIXTURES, 'misbehaving-server.mjs')], ...(Object.keys(env).length === 0 ? {} : { env }) };
 }
