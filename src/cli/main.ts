@@ -1,23 +1,8 @@
 import { parseArgs } from 'node:util';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { AGENTTRAIL_VERSION } from '../version.js';
 import { AGENTS_HELP, APPROVALS_HELP, CREDENTIALS_HELP, EXPORT_HELP, INGEST_HELP, KEYS_HELP, MAIN_HELP, POLICY_HELP, PRUNE_HELP, REPLAY_HELP, SEARCH_HELP, SERVE_HELP, SESSIONS_HELP, SHOW_HELP, VERIFY_HELP, WRAP_HELP } from './help-texts.js';
-import { AgentsOptionsSchema, runAgents } from './agents-command.js';
-import { ApprovalsOptionsSchema, runApprovals } from './approvals-command.js';
-import { CredentialsOptionsSchema, runCredentials } from './credentials-command.js';
-import { ExportOptionsSchema, runExport } from './export-command.js';
-import { IngestOptionsSchema, runIngest } from './ingest-command.js';
-import { KeysOptionsSchema, runKeys } from './keys-command.js';
-import { PolicyOptionsSchema, runPolicy } from './policy-command.js';
-import { PruneOptionsSchema, runPrune } from './prune-command.js';
-import { ReplayOptionsSchema, runReplay } from './replay-command.js';
-import { runSearch, SearchOptionsSchema } from './search-command.js';
-import { runServe, ServeOptionsSchema } from './serve-command.js';
-import { runSessions, SessionsOptionsSchema } from './sessions-command.js';
-import { runShow, ShowOptionsSchema } from './show-command.js';
 import { UsageError } from './usage-error.js';
-import { runVerify, VerifyOptionsSchema } from './verify-command.js';
-import { runWrap, WrapOptionsSchema } from './wrap-command.js';
 
 const EXIT_OK = 0;
 const EXIT_VERIFICATION_FAILED = 1;
@@ -44,6 +29,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       case 'serve': {
         const parsed = parseCommandLine(rest, { config: STRING, db: STRING, key: STRING, host: STRING, port: STRING });
         if (parsed.help) return printHelp(SERVE_HELP);
+        const { runServe, ServeOptionsSchema } = await import('./serve-command.js');
         if (parsed.positionals.length > 0) throw new UsageError(`serve takes no arguments, got '${parsed.positionals[0]}'`);
         await runServe(validate(ServeOptionsSchema, parsed.values), env);
         return EXIT_OK;
@@ -53,6 +39,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
         const own = separator < 0 ? rest : rest.slice(0, separator);
         const parsed = parseCommandLine(own, { config: STRING, db: STRING, key: STRING, name: STRING });
         if (parsed.help) return printHelp(WRAP_HELP);
+        const { runWrap, WrapOptionsSchema } = await import('./wrap-command.js');
         const serverCommand = separator < 0 ? parsed.positionals : rest.slice(separator + 1);
         if (separator >= 0 && parsed.positionals.length > 0) throw new UsageError(`unexpected argument '${parsed.positionals[0]}' before --`);
         await runWrap(validate(WrapOptionsSchema, parsed.values), serverCommand, env);
@@ -61,6 +48,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       case 'keys': {
         const parsed = parseCommandLine(rest, { key: STRING, origin: STRING, config: STRING, db: STRING });
         if (parsed.help) return printHelp(KEYS_HELP);
+        const { runKeys, KeysOptionsSchema } = await import('./keys-command.js');
         const [action, extra] = parsed.positionals;
         if (extra !== undefined) throw new UsageError(`keys takes one action, got also '${extra}'`);
         await runKeys(action, validate(KeysOptionsSchema, parsed.values), env);
@@ -69,12 +57,14 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       case 'agents': {
         const parsed = parseCommandLine(rest, { role: STRING, db: STRING, config: STRING, key: STRING, json: BOOLEAN });
         if (parsed.help) return printHelp(AGENTS_HELP);
+        const { runAgents, AgentsOptionsSchema } = await import('./agents-command.js');
         await runAgents(parsed.positionals, validate(AgentsOptionsSchema, parsed.values), env);
         return EXIT_OK;
       }
       case 'credentials': {
         const parsed = parseCommandLine(rest, { db: STRING, config: STRING, key: STRING, json: { type: 'boolean' } });
         if (parsed.help) return printHelp(CREDENTIALS_HELP);
+        const { runCredentials, CredentialsOptionsSchema } = await import('./credentials-command.js');
         await runCredentials(parsed.positionals, validate(CredentialsOptionsSchema, parsed.values), env);
         return EXIT_OK;
       }
@@ -89,6 +79,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
           json: BOOLEAN,
         });
         if (parsed.help) return printHelp(VERIFY_HELP);
+        const { runVerify, VerifyOptionsSchema } = await import('./verify-command.js');
         if (parsed.positionals.length > 0) throw new UsageError(`verify takes no arguments, got '${parsed.positionals[0]}'`);
         return (await runVerify(validate(VerifyOptionsSchema, parsed.values), env)) ? EXIT_OK : EXIT_VERIFICATION_FAILED;
       }
@@ -104,23 +95,27 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
           header: { type: 'string', multiple: true },
         });
         if (parsed.help) return printHelp(EXPORT_HELP);
+        const { runExport, ExportOptionsSchema } = await import('./export-command.js');
         if (parsed.positionals.length > 0) throw new UsageError(`export takes no arguments, got '${parsed.positionals[0]}'`);
         return (await runExport(validate(ExportOptionsSchema, parsed.values), env)) ? EXIT_OK : EXIT_VERIFICATION_FAILED;
       }
       case 'policy': {
         const parsed = parseCommandLine(rest, { config: STRING, db: STRING, log: STRING, default: STRING, json: { type: 'boolean' } });
         if (parsed.help) return printHelp(POLICY_HELP);
+        const { runPolicy, PolicyOptionsSchema } = await import('./policy-command.js');
         return await runPolicy(parsed.positionals, validate(PolicyOptionsSchema, parsed.values), env);
       }
       case 'approvals': {
         const parsed = parseCommandLine(rest, { config: STRING, db: STRING, key: STRING, reason: STRING, json: { type: 'boolean' } });
         if (parsed.help) return printHelp(APPROVALS_HELP);
+        const { runApprovals, ApprovalsOptionsSchema } = await import('./approvals-command.js');
         await runApprovals(parsed.positionals, validate(ApprovalsOptionsSchema, parsed.values), env);
         return EXIT_OK;
       }
       case 'sessions': {
         const parsed = parseCommandLine(rest, { db: STRING, log: STRING, agent: STRING, tool: STRING, since: STRING, until: STRING, outcome: STRING, json: BOOLEAN });
         if (parsed.help) return printHelp(SESSIONS_HELP);
+        const { runSessions, SessionsOptionsSchema } = await import('./sessions-command.js');
         if (parsed.positionals.length > 0) throw new UsageError(`sessions takes no arguments, got '${parsed.positionals[0]}'`);
         await runSessions(validate(SessionsOptionsSchema, parsed.values), env);
         return EXIT_OK;
@@ -128,6 +123,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       case 'show': {
         const parsed = parseCommandLine(rest, { db: STRING, log: STRING, json: BOOLEAN });
         if (parsed.help) return printHelp(SHOW_HELP);
+        const { runShow, ShowOptionsSchema } = await import('./show-command.js');
         const session = onePositional(parsed.positionals, 'show', 'SESSION', 'show needs the SESSION to show (agenttrail sessions lists them)');
         await runShow(session, validate(ShowOptionsSchema, parsed.values), env);
         return EXIT_OK;
@@ -145,18 +141,21 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
           json: BOOLEAN,
         });
         if (parsed.help) return printHelp(REPLAY_HELP);
+        const { runReplay, ReplayOptionsSchema } = await import('./replay-command.js');
         const session = onePositional(parsed.positionals, 'replay', 'SESSION', 'replay needs the SESSION to replay (agenttrail sessions lists them)');
         return (await runReplay(session, validate(ReplayOptionsSchema, parsed.values), env)) ? EXIT_OK : EXIT_VERIFICATION_FAILED;
       }
       case 'search': {
         const parsed = parseCommandLine(rest, { db: STRING, log: STRING, limit: STRING, json: BOOLEAN });
         if (parsed.help) return printHelp(SEARCH_HELP);
+        const { runSearch, SearchOptionsSchema } = await import('./search-command.js');
         await runSearch(parsed.positionals, validate(SearchOptionsSchema, parsed.values), env);
         return EXIT_OK;
       }
       case 'ingest': {
         const parsed = parseCommandLine(rest, { source: STRING, config: STRING, db: STRING, key: STRING, json: BOOLEAN });
         if (parsed.help) return printHelp(INGEST_HELP);
+        const { runIngest, IngestOptionsSchema } = await import('./ingest-command.js');
         const file = onePositional(parsed.positionals, 'ingest', 'FILE', 'ingest needs the FILE of events (JSON Lines; - reads standard input)');
         await runIngest(file, validate(IngestOptionsSchema, parsed.values), env);
         return EXIT_OK;
@@ -164,6 +163,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       case 'prune': {
         const parsed = parseCommandLine(rest, { config: STRING, db: STRING, key: STRING, 'older-than': STRING, json: BOOLEAN });
         if (parsed.help) return printHelp(PRUNE_HELP);
+        const { runPrune, PruneOptionsSchema } = await import('./prune-command.js');
         if (parsed.positionals.length > 0) throw new UsageError(`prune takes no arguments, got '${parsed.positionals[0]}'`);
         await runPrune(validate(PruneOptionsSchema, parsed.values), env);
         return EXIT_OK;
