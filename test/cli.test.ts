@@ -88,7 +88,9 @@ describe('the published package', () => {
   let installed: string;
   beforeAll(async () => {
     const folder = mkdtempSync(join(tmpdir(), 'agenttrail-pack-'));
-    const { stdout } = await run('npm', ['pack', '--silent', '--pack-destination', folder], { cwd: repo });
+    // dist/ is built by `npm test` before any test runs; packing must not build it again (npm's
+    // prepare script), which would rewrite dist/ under the test files running beside this one.
+    const { stdout } = await run('npm', ['pack', '--silent', '--ignore-scripts', '--pack-destination', folder], { cwd: repo });
     const tarball = join(folder, stdout.trim().split('\n').pop()!);
     installed = join(folder, 'user-project');
     await run('mkdir', ['-p', installed]);
