@@ -35,6 +35,8 @@ export async function withUnknownToolNamed(names: ToolCallNames, upstream: Upstr
   );
   let upstreamSaid: string;
   if ('result' in outcome) {
+    // Checked before the schema, whose failure on every successful call would build an error message.
+    if (outcome.result['isError'] !== true) return outcome.result;
     const failed = ErrorResultSchema.safeParse(outcome.result);
     if (!failed.success) return outcome.result;
     upstreamSaid = failed.data.content.flatMap((block) => (block.text === undefined ? [] : [block.text])).join(' ');

@@ -1,6 +1,7 @@
 import {
   DEFAULT_NEGOTIATED_PROTOCOL_VERSION,
   type AuthInfo,
+  type InitializeRequest,
   SUPPORTED_PROTOCOL_VERSIONS,
   isInitializeRequest,
   isJSONRPCErrorResponse,
@@ -160,7 +161,7 @@ export class SessionTransport implements Transport {
     if (parsed instanceof Response) return parsed;
     const messages = parsed;
 
-    const initialize = messages.find((message) => isInitializeRequest(message));
+    const initialize = messages.find(isInitialize);
     if (initialize) {
       if (this.#initialized) return jsonRpcErrorResponse(400, -32600, 'Invalid Request: Server already initialized');
       if (messages.length > 1) return jsonRpcErrorResponse(400, -32600, 'Invalid Request: Only one initialization request is allowed');
@@ -333,4 +334,12 @@ async function readBody(request: Request, maxBodyBytes: number): Promise<string 
     return body.tooLarge ? undefined : body.text;
   }
   return Number(declared) > maxBodyBytes ? undefined : request.text();
+}
+
+/**
+ * The SDK's isInitializeRequest, asked only of a message whose method is initialize: it is a schema
+ * parse, whose failure on every other message would build an error message per request.
+ */
+function isInitialize(message: JSONRPCMessage): message is InitializeRequest & JSONRPCMessage {
+  return 'method' in message && message.method === 'initialize' && isInitializeRequest(message);
 }
