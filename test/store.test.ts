@@ -6,7 +6,7 @@ import { createClient } from '@libsql/client';
 import type { Client } from '@libsql/client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { canonicalBytes, canonicalHash } from '../src/ledger/canonical-json.js';
-import type { EntryDraft } from '../src/ledger/entry.js';
+import type { Entry, EntryDraft } from '../src/ledger/entry.js';
 import { generateSignerKey, parseSignerKey } from '../src/ledger/note-keys.js';
 import { openStore } from '../src/store/open-store.js';
 import type { Store } from '../src/store/open-store.js';
@@ -151,6 +151,29 @@ describe('EntryAppender', () => {
         entry?.time, entry?.kind, entry?.session, entry?.server, entry?.tool, entry?.call,
       ]);
     }
+  });
+
+  it('commits the appends of one event-loop turn together, under one signed checkpoint', async () => {
+    const store = await open();
+    const appender = await store.appender('log-a', signer);
+    await appender.append(draft(0));
+
+    // Timers due together run in one turn, as requests and upstream answers that arrive together do:
+    // each appends on its own, and the first must not commit before the others have appended.
+    const appended = await new Promise<Promise<Entry>[]>((resolve) => {
+      const pending: Promise<Entry>[] = [];
+      for (const n of range(8)) {
+        setTimeout(() => {
+          pending.push(appender.append(draft(n + 1)));
+          if (pending.length === 8) resolve(pending);
+        }, 0);
+      }
+    });
+    await Promise.all(appended);
+
+    expect(appender.stats()).toMatchObject({ flushes: 2, appended: 9 });
+    const checkpoints = await otherConnection().execute("SELECT size FROM checkpoints WHERE log = 'log-a' ORDER BY size");
+    expect(checkpoints.rows.map((row) => Number(row['size']))).toEqual([1, 9]);
   });
 
   it('lets go of the file once close resolves: another connection can fold the WAL in at once', async () => {

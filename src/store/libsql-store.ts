@@ -4,7 +4,7 @@ import type { Entry } from '../ledger/entry.js';
 import { connectDatabase, DEFAULT_BUSY_TIMEOUT_MS, explainOpenFailure, isInMemoryUrl, localFilePathOf, primaryDatabase, redactUrl, StoreOpenError } from './database-connection.js';
 import type { DatabaseOptions } from './database-connection.js';
 import { clientWriter, createEntryAppender } from './entry-appender.js';
-import type { CheckpointListener, EntryAppender, WriterConnection } from './entry-appender.js';
+import type { CheckpointListener, EndOfTurn, EntryAppender, WriterConnection } from './entry-appender.js';
 import { writeCosignature } from './cosignature-queries.js';
 import type { NoteSigner } from '../ledger/note-keys.js';
 import { readCheckpoint, readCheckpoints } from './checkpoint-queries.js';
@@ -105,11 +105,16 @@ export interface LocalFileAccess {
   writer(path: string, busyTimeoutMs: number): Promise<LocalFileWriting>;
 }
 
-/**
- * Opens (creating if needed) and migrates the audit database; throws StoreOpenError. `files` is
- * the runtime's direct access to local database files, where it has one.
- */
-export async function openLibsqlStore(options: StoreOptions, files?: LocalFileAccess): Promise<Store> {
+/** What a runtime gives a store beyond @libsql/client (open-store.ts: Node's). */
+export interface StoreRuntime {
+  /** Direct access to local database files, where the runtime has it. */
+  readonly files?: LocalFileAccess;
+  /** See EndOfTurn: how long an appender gathers appends before it commits them. */
+  readonly endOfTurn?: EndOfTurn;
+}
+
+/** Opens (creating if needed) and migrates the audit database; throws StoreOpenError. */
+export async function openLibsqlStore(options: StoreOptions, runtime: StoreRuntime = {}): Promise<Store> {
   const client = await connectDatabase(options);
   try {
     await (options.readOnly === true ? requireLedgerSchema(client) : applyMigrations(client));
@@ -117,7 +122,7 @@ export async function openLibsqlStore(options: StoreOptions, files?: LocalFileAc
     client.close();
     throw new StoreOpenError(options.url, explainOpenFailure(error), { cause: error });
   }
-  return new LibsqlStore(client, options, files);
+  return new LibsqlStore(client, options, runtime);
 }
 
 class LibsqlStore implements Store {
@@ -125,22 +130,24 @@ class LibsqlStore implements Store {
   readonly #client: Client;
   readonly #options: StoreOptions;
   readonly #files: LocalFileAccess | undefined;
+  readonly #endOfTurn: EndOfTurn | undefined;
   readonly #appenders = new Map<string, Promise<EntryAppender>>();
   #localReader: LocalFileReading | undefined | null = null;
   #localWriter: Promise<LocalFileWriting> | undefined;
   #principalLookup: ((tokenHashHex: string) => Record<string, unknown> | undefined) | undefined;
 
-  constructor(client: Client, options: StoreOptions, files: LocalFileAccess | undefined) {
+  constructor(client: Client, options: StoreOptions, runtime: StoreRuntime) {
     this.#client = client;
     this.#options = options;
-    this.#files = files;
+    this.#files = runtime.files;
+    this.#endOfTurn = runtime.endOfTurn;
     this.url = redactUrl(options.url);
   }
 
   appender(log: string, signer: NoteSigner, onCheckpoint?: CheckpointListener): Promise<EntryAppender> {
     let appender = this.#appenders.get(log);
     if (appender === undefined) {
-      appender = createEntryAppender(this.#writerConnection(), log, signer, onCheckpoint);
+      appender = createEntryAppender(this.#writerConnection(), log, signer, onCheckpoint, this.#endOfTurn);
       this.#appenders.set(log, appender);
       // A failed start (e.g. the database was briefly locked) must not stick to the log forever.
       appender.catch(() => this.#appenders.delete(log));
