@@ -4,13 +4,13 @@ import {
   type InitializeRequest,
   SUPPORTED_PROTOCOL_VERSIONS,
   isInitializeRequest,
-  isJSONRPCErrorResponse,
-  isJSONRPCRequest,
-  isJSONRPCResultResponse,
   isJsonContentType,
   parseJSONRPCMessage,
   readRequestBody,
+  type JSONRPCErrorResponse,
   type JSONRPCMessage,
+  type JSONRPCRequest,
+  type JSONRPCResultResponse,
   type RequestId,
   type Transport,
   type TransportSendOptions,
@@ -110,8 +110,8 @@ export class SessionTransport implements Transport {
   }
 
   async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
-    const isAnswer = isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message);
-    const requestId = isAnswer ? message.id : options?.relatedRequestId;
+    const answer = isAnswer(message);
+    const requestId = answer ? message.id : options?.relatedRequestId;
     if (requestId === undefined) {
       const json = JSON.stringify(message);
       // Kept whether or not the GET stream is open: a stream opened later gets it.
@@ -122,14 +122,14 @@ export class SessionTransport implements Transport {
     const exchange = this.#exchangeOfRequest.get(requestId);
     if (!exchange) throw new Error(`No connection established for request ID: ${String(requestId)}`);
     // Progress, a log line or a question to the agent before the answer: the answer becomes a stream.
-    if (!isAnswer) this.#streamAnswer(exchange);
+    if (!answer) this.#streamAnswer(exchange);
     if (exchange.respond === undefined) {
       const json = JSON.stringify(message);
       // Kept even while the agent has lost the stream: it resumes with Last-Event-ID.
       const id = this.events.keep(exchange.streamId, json);
       exchange.events?.send(id, json);
     }
-    if (!isAnswer) return;
+    if (!answer) return;
     exchange.answers.set(requestId, message);
     this.#exchangeOfRequest.delete(requestId);
     if (exchange.answers.size === exchange.requestIds.length) this.#finish(exchange);
@@ -173,7 +173,7 @@ export class SessionTransport implements Transport {
       if (refusal) return refusal;
     }
 
-    const requests = messages.filter((message) => isJSONRPCRequest(message));
+    const requests = messages.filter(isRequest);
     if (requests.length === 0) {
       for (const message of messages) this.onmessage?.(message, { request, ...(authInfo ? { authInfo } : {}) });
       return new Response(null, { status: 202 });
@@ -334,6 +334,17 @@ async function readBody(request: Request, maxBodyBytes: number): Promise<string 
     return body.tooLarge ? undefined : body.text;
   }
   return Number(declared) > maxBodyBytes ? undefined : request.text();
+}
+
+// A message that is already known to be valid JSON-RPC (parsed, or sent by the SDK's own server)
+// is told apart by its members: the SDK's isJSONRPC* guards parse it against a schema again, a
+// cost on every message for what one look at its keys decides.
+function isRequest(message: JSONRPCMessage): message is JSONRPCRequest {
+  return 'method' in message && 'id' in message;
+}
+
+function isAnswer(message: JSONRPCMessage): message is JSONRPCResultResponse | JSONRPCErrorResponse {
+  return 'result' in message || 'error' in message;
 }
 
 /**
