@@ -1,5 +1,5 @@
-import { sha256 } from '@noble/hashes/sha2.js';
 import { encodeBase64 } from '../ledger/base64.js';
+import { ledgerPrimitives } from '../ledger/primitives.js';
 
 /**
  * A principal's bearer token: `agt_` and 32 random bytes in unpadded base64url (43 characters).
@@ -23,8 +23,9 @@ export function isAccessTokenShaped(text: string): boolean {
 /**
  * What the database keeps instead of the token: SHA-256 of its text. A token holds 256 random
  * bits, so a fast unsalted hash cannot be reversed by guessing, and a lookup by hash compares no
- * secret byte by byte (its timing says nothing an attacker could use).
+ * secret byte by byte (its timing says nothing an attacker could use). Hashed with the runtime's
+ * SHA-256 (node:crypto on Node): it is asked on every request an agent makes.
  */
 export function hashAccessToken(token: string): Uint8Array {
-  return sha256(new TextEncoder().encode(token));
+  return ledgerPrimitives().sha256(new TextEncoder().encode(token));
 }
