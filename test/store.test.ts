@@ -9,7 +9,7 @@ import { canonicalBytes, canonicalHash } from '../src/ledger/canonical-json.js';
 import type { Entry, EntryDraft } from '../src/ledger/entry.js';
 import { generateSignerKey, parseSignerKey } from '../src/ledger/note-keys.js';
 import { openStore } from '../src/store/open-store.js';
-import type { Store } from '../src/store/open-store.js';
+import type { Store, StoreOptions } from '../src/store/open-store.js';
 
 let folder: string;
 let url: string;
@@ -25,7 +25,7 @@ afterEach(async () => {
   await rm(folder, { recursive: true, force: true });
 });
 
-async function open(options: { busyTimeoutMs?: number } = {}): Promise<Store> {
+async function open(options: Omit<StoreOptions, 'url'> = {}): Promise<Store> {
   const store = await openStore({ url, ...options });
   opened.push(store);
   return store;
@@ -55,6 +55,16 @@ function draft(n: number, session = 'session-a'): EntryDraft {
     payload: { arguments: args, note: 'é€😀', nested: [1.5, null, true] },
   };
 }
+
+/** The entry of draft(n)'s outcome: it ends call-n. */
+function resultOf(n: number): EntryDraft {
+  const { argsHash: _argsHash, ...request } = draft(n);
+  return { ...request, kind: 'tool.result', outcome: 'ok', durationMs: 1, payload: { result: { content: [] } } };
+}
+
+const turns = async (count: number): Promise<void> => {
+  for (const _ of range(count)) await new Promise((resolve) => setImmediate(resolve));
+};
 
 const signer = parseSignerKey(generateSignerKey('test.local/store'));
 
@@ -174,6 +184,36 @@ describe('EntryAppender', () => {
     expect(appender.stats()).toMatchObject({ flushes: 2, appended: 9 });
     const checkpoints = await otherConnection().execute("SELECT size FROM checkpoints WHERE log = 'log-a' ORDER BY size");
     expect(checkpoints.rows.map((row) => Number(row['size']))).toEqual([1, 9]);
+  });
+
+  it('waits for the results of calls that have just gone upstream, so that they share one commit', async () => {
+    const store = await open({ commitLinger: { maxMs: 10_000, recentMs: 10_000 } });
+    const appender = await store.appender('log-a', signer);
+    // Three calls' requests in one commit: the three calls now run upstream.
+    await Promise.all(range(3).map((n) => appender.append(draft(n))));
+
+    // Their upstreams answer a few turns of the event loop apart, as answers on separate pipes do.
+    const results = [appender.append(resultOf(0))];
+    await turns(3);
+    results.push(appender.append(resultOf(1)));
+    await turns(3);
+    results.push(appender.append(resultOf(2)));
+    await Promise.all(results);
+
+    expect(appender.stats()).toMatchObject({ flushes: 2, appended: 6 });
+    const checkpoints = await otherConnection().execute("SELECT size FROM checkpoints WHERE log = 'log-a' ORDER BY size");
+    expect(checkpoints.rows.map((row) => Number(row['size']))).toEqual([3, 6]);
+  });
+
+  it('commits a lone call at once: no other call is running to wait for', async () => {
+    // A commit that waited would take ten minutes, far past the test's timeout.
+    const store = await open({ commitLinger: { maxMs: 600_000, recentMs: 600_000 } });
+    const appender = await store.appender('log-a', signer);
+    for (const n of range(3)) {
+      await appender.append(draft(n));
+      await appender.append(resultOf(n));
+    }
+    expect(appender.stats()).toMatchObject({ flushes: 6, appended: 6 });
   });
 
   it('lets go of the file once close resolves: another connection can fold the WAL in at once', async () => {

@@ -13,6 +13,8 @@ import type { StoredCheckpoint } from './checkpoint-queries.js';
 import { databaseErrorMessage } from './database-error-message.js';
 import { readStoredLeaves } from './entry-queries.js';
 import { foreignSignerReason } from './signer-continuity.js';
+import { RunningCalls } from './running-calls.js';
+import type { CommitLinger } from './running-calls.js';
 import { readFrontier, writeTile } from './tile-queries.js';
 
 /**
@@ -109,12 +111,19 @@ export type EndOfTurn = () => Promise<void>;
 
 const END_OF_TASK: EndOfTurn = () => Promise.resolve();
 
+/** How an appender batches, and whom it tells about its checkpoints. */
+export interface AppenderOptions {
+  readonly onCheckpoint?: CheckpointListener | undefined;
+  readonly endOfTurn?: EndOfTurn | undefined;
+  /** How long a commit may wait for the results of calls running upstream (RunningCalls). */
+  readonly linger?: CommitLinger | undefined;
+}
+
 export async function createEntryAppender(
   connection: WriterConnection,
   log: string,
   signer: NoteSigner,
-  onCheckpoint: CheckpointListener = () => {},
-  endOfTurn: EndOfTurn = END_OF_TASK,
+  options: AppenderOptions = {},
 ): Promise<EntryAppender> {
   const parsed = LogNameSchema.safeParse(log);
   if (!parsed.success) {
@@ -123,7 +132,7 @@ export async function createEntryAppender(
   const name = parsed.data;
   const database = await connection.open();
   try {
-    return new GroupCommitAppender(connection, database, name, signer, onCheckpoint, endOfTurn, await integrateLog(database.client, name, signer));
+    return new GroupCommitAppender(connection, database, name, signer, options, await integrateLog(database.client, name, signer));
   } catch (error) {
     if (connection.replaceable) await database.close();
     throw error;
@@ -144,8 +153,9 @@ interface SequencedEntry {
 
 /**
  * Group commit: appends queue up while a transaction is in flight and the next transaction takes
- * all of them (and those made until the end of the event loop's turn), so N concurrent appends cost
- * about one commit and one signature each round rather than N.
+ * all of them (and those made until the end of the event loop's turn, and the results of calls that
+ * have just gone upstream: RunningCalls), so N concurrent appends cost about one commit and one
+ * signature each round rather than N.
  */
 class GroupCommitAppender implements EntryAppender {
   readonly log: string;
@@ -153,6 +163,7 @@ class GroupCommitAppender implements EntryAppender {
   readonly #signer: NoteSigner;
   readonly #onCheckpoint: CheckpointListener;
   readonly #endOfTurn: EndOfTurn;
+  readonly #running: RunningCalls;
   #database: WriterDatabase | null;
   #tree: TileFrontier;
   #queue: QueuedAppend[] = [];
@@ -170,16 +181,16 @@ class GroupCommitAppender implements EntryAppender {
     database: WriterDatabase,
     log: string,
     signer: NoteSigner,
-    onCheckpoint: CheckpointListener,
-    endOfTurn: EndOfTurn,
+    options: AppenderOptions,
     tree: TileFrontier,
   ) {
     this.#connection = connection;
     this.#database = database;
     this.log = log;
     this.#signer = signer;
-    this.#onCheckpoint = onCheckpoint;
-    this.#endOfTurn = endOfTurn;
+    this.#onCheckpoint = options.onCheckpoint ?? (() => {});
+    this.#endOfTurn = options.endOfTurn ?? END_OF_TASK;
+    this.#running = new RunningCalls(options.linger);
     this.#tree = tree;
   }
 
@@ -193,6 +204,7 @@ class GroupCommitAppender implements EntryAppender {
     }
     return new Promise<Entry>((resolve, reject) => {
       this.#queue.push({ draft: parsed.data, resolve, reject });
+      this.#running.queued(parsed.data);
       this.#draining ??= this.#drain();
     });
   }
@@ -217,6 +229,7 @@ class GroupCommitAppender implements EntryAppender {
     try {
       while (this.#queue.length > 0) {
         await this.#endOfTurn();
+        await this.#running.linger();
         await this.#flush(this.#queue.splice(0, MAX_ENTRIES_PER_FLUSH));
       }
     } finally {
@@ -283,6 +296,7 @@ class GroupCommitAppender implements EntryAppender {
     this.#tree = commit.tree;
     this.#flushes++;
     this.#appended += sequenced.length;
+    this.#running.committed(sequenced.map((s) => s.entry));
     for (const s of sequenced) s.queued.resolve(s.entry);
     this.#onCheckpoint({ size: commit.tree.size, note: commit.note });
     return { done: true };

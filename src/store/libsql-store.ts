@@ -18,10 +18,13 @@ import { applyMigrations, requireLedgerSchema } from './migrations.js';
 import { proveConsistency, proveInclusion } from './proof-queries.js';
 import { readStoredTiles, readTopTileLevel } from './tile-queries.js';
 import type { StoredTile } from './tile-queries.js';
+import type { CommitLinger } from './running-calls.js';
 
 export interface StoreOptions extends DatabaseOptions {
   /** Only read: never create tables or migrate (for verify and export, which must change nothing). */
   readOnly?: boolean | undefined;
+  /** How long a commit may wait for the results of calls running upstream (see RunningCalls). */
+  commitLinger?: CommitLinger | undefined;
 }
 
 // An export holds a page of entries and their bundle lines (about 1.5 KB each) at a time.
@@ -147,7 +150,11 @@ class LibsqlStore implements Store {
   appender(log: string, signer: NoteSigner, onCheckpoint?: CheckpointListener): Promise<EntryAppender> {
     let appender = this.#appenders.get(log);
     if (appender === undefined) {
-      appender = createEntryAppender(this.#writerConnection(), log, signer, onCheckpoint, this.#endOfTurn);
+      appender = createEntryAppender(this.#writerConnection(), log, signer, {
+        onCheckpoint,
+        endOfTurn: this.#endOfTurn,
+        linger: this.#options.commitLinger,
+      });
       this.#appenders.set(log, appender);
       // A failed start (e.g. the database was briefly locked) must not stick to the log forever.
       appender.catch(() => this.#appenders.delete(log));
