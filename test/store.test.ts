@@ -38,6 +38,12 @@ function otherConnection(): Client {
   return client;
 }
 
+/** The sizes of the log's signed checkpoints, as another connection reads them. */
+async function checkpointSizes(log: string): Promise<number[]> {
+  const checkpoints = await otherConnection().execute({ sql: 'SELECT size FROM checkpoints WHERE log = ? ORDER BY size', args: [log] });
+  return checkpoints.rows.map((row) => Number(row['size']));
+}
+
 function draft(n: number, session = 'session-a'): EntryDraft {
   const args = { message: `hello ${n}` };
   return {
@@ -182,8 +188,7 @@ describe('EntryAppender', () => {
     await Promise.all(appended);
 
     expect(appender.stats()).toMatchObject({ flushes: 2, appended: 9 });
-    const checkpoints = await otherConnection().execute("SELECT size FROM checkpoints WHERE log = 'log-a' ORDER BY size");
-    expect(checkpoints.rows.map((row) => Number(row['size']))).toEqual([1, 9]);
+    expect(await checkpointSizes('log-a')).toEqual([1, 9]);
   });
 
   it('waits for the results of calls that have just gone upstream, so that they share one commit', async () => {
@@ -201,8 +206,7 @@ describe('EntryAppender', () => {
     await Promise.all(results);
 
     expect(appender.stats()).toMatchObject({ flushes: 2, appended: 6 });
-    const checkpoints = await otherConnection().execute("SELECT size FROM checkpoints WHERE log = 'log-a' ORDER BY size");
-    expect(checkpoints.rows.map((row) => Number(row['size']))).toEqual([3, 6]);
+    expect(await checkpointSizes('log-a')).toEqual([3, 6]);
   });
 
   it('commits a lone call at once: no other call is running to wait for', async () => {

@@ -50,6 +50,7 @@ export class RunningCalls {
 
   /** Resolves once every call that started running recently has queued its result, or after the linger's most. */
   linger(): Promise<void> {
+    if (this.#runningSince.size === 0) return Promise.resolve();
     const now = performance.now();
     const awaited = new Set<string>();
     for (const [call, since] of this.#runningSince) {
